@@ -16,6 +16,7 @@ import type { Mode } from './policy/schema';
  * - `observe`: alert only.
  * - `contain`: revoke or isolate, evidence, alert.
  * - `replace`: contain, then replace (stack update or Auto Scaling group) and terminate after the hold.
+ * - `quarantined`: the change is to a resource driftwarden already quarantined; never acted on (no loops).
  * - `held`: driftwarden would act but could not read what it needs (context, exemption, ownership),
  *   so it fails closed: it does not act, and it says so.
  */
@@ -28,6 +29,7 @@ export type Decision =
   | 'observe'
   | 'contain'
   | 'replace'
+  | 'quarantined'
   | 'held';
 
 /** The step names, in the order a plan runs them. */

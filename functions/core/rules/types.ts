@@ -11,7 +11,14 @@ export interface RuleInput {
   trust: TrustVerdict;
 }
 
-export type RuleResult = { findings: Finding[] } | { notConfigured: NotConfigured };
+/**
+ * `findings`: what the rule found (possibly none). `undetermined`: the rule could not judge
+ * because context it needs is unknown (say, the AMI could not be described); the plan fails
+ * closed on it. `notConfigured`: the rule's configuration is missing; it never guesses.
+ */
+export type RuleResult =
+  | { findings: Finding[]; undetermined?: { reason: string; resources: import('../model').ResourceRef[] } }
+  | { notConfigured: NotConfigured };
 
 export interface Rule {
   id: RuleId;
