@@ -78,6 +78,11 @@ export interface SecurityGroupChange {
    */
   operation: 'authorize' | 'revoke' | 'modify' | 'describe';
   rules: SgRule[];
+  /**
+   * True when the call named the group only by its name (`groupName`, default VPC), so
+   * `groupId` holds that name, not an `sg-…` id.
+   */
+  groupIdIsName?: boolean;
 }
 
 /** An instance launch (RunInstances), or a Config item that shows how an instance was launched. */
@@ -104,6 +109,12 @@ export interface ShellAccess {
   kind: 'shell-access';
   instanceIds: string[];
   channel: 'ssm-session' | 'ssm-command' | 'instance-connect' | 'serial-console';
+  /**
+   * Targets that are not instance ids, as human text (SendCommand `Targets` such as
+   * `tag:Role=web`, or `resource-groups:Name=web`): the command reaches instances that the
+   * event does not name.
+   */
+  targets?: string[];
   documentName?: string;
   osUser?: string;
 }

@@ -49,6 +49,17 @@ export const policySchema = z
       .strict()
       .prefault({})
       .describe('Mode per rule.'),
+    quarantineTag: z
+      .string()
+      .min(1)
+      .max(128)
+      .default('driftwarden:quarantined')
+      .describe('Tag driftwarden puts on an instance it contains (value: the finding id). Changes to a resource carrying it never trigger actions, so driftwarden cannot loop on its own quarantine. Default driftwarden:quarantined.'),
+    killSwitchParameter: z
+      .string()
+      .regex(/^\//, 'must be an SSM parameter name starting with /')
+      .default('/driftwarden/kill-switch')
+      .describe('SSM parameter of the kill switch: when its value is on, true, observe or engaged, every mode turns to observe. Default /driftwarden/kill-switch.'),
     adminPorts: z
       .array(z.number().int().min(0).max(65535))
       .min(1)

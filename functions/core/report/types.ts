@@ -15,6 +15,13 @@ export interface AlertInput {
   outcomes: StepOutcome[];
   /** Extra lines for follow-ups: "replaced i-old with i-new", the stack's failure reason. */
   details?: string[];
+  /** The actor's trust verdict (from the classification); without it, only a `trusted` decision counts as trusted. */
+  actorTrusted?: boolean;
+  /**
+   * How to exempt a resource, for the "release or exempt" section: the policy's exemption
+   * tags and who may set them. Optional; the defaults of the policy schema are shown without it.
+   */
+  exemptions?: { tag: string; reasonTag: string; setters: string[]; maxDurationDays: number; pipelinePrincipals?: string[] };
 }
 
 export interface AlertMessage {

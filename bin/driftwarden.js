@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * `driftwarden` command. Runs the bundled CLI; after a fresh `npm ci` (no dist/ yet) it
+ * builds first, so `npx driftwarden` works from a clean checkout.
+ */
+'use strict';
+const { existsSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const bundle = path.join(root, 'dist', 'cli', 'driftwarden.js');
+
+if (!existsSync(bundle)) {
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0 || !existsSync(bundle)) {
+    process.stderr.write('driftwarden: could not build the CLI (node scripts/build.mjs failed)\n');
+    process.exit(1);
+  }
+}
+
+const { run } = require(bundle);
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`driftwarden: ${err && err.stack ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,168 @@
+/**
+ * Reading replay inputs, one file at a time, so memory does not grow with the archive.
+ *
+ * - Files and folders (recursively); paths are sorted so a replay is deterministic.
+ * - `.json`: one EventBridge event, one bare CloudTrail record, an array of either, or a
+ *   CloudTrail S3 log file `{"Records":[...]}`.
+ * - `.jsonl`: one input per line, read with readline.
+ * - `.json.gz`: gunzipped first (CloudTrail log files as delivered to S3).
+ * - anything else is skipped with a warning.
+ *
+ * Each input is parsed exactly once; a line or file that is not JSON becomes a `not-json`
+ * rejection that names where it was, never an exception.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { InputError } from '../core/errors';
+import type { Rejection } from '../core/model';
+import { parseJsonText } from '../core/normalize/guards';
+
+const gunzipAsync = promisify(gunzip);
+
+export type InputFormat = 'json' | 'jsonl' | 'json.gz';
+
+export interface InputFile {
+  path: string;
+  format: InputFormat;
+  size: number;
+}
+
+/** One input read from a file: a parsed value, or a rejection for text that is not JSON. */
+export type InputItem = { source: string; value: unknown } | { source: string; rejection: Rejection };
+
+export function formatOf(file: string): InputFormat | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.json.gz')) return 'json.gz';
+  if (lower.endsWith('.jsonl')) return 'jsonl';
+  if (lower.endsWith('.json')) return 'json';
+  return undefined;
+}
+
+/**
+ * Every input file under the given paths, sorted within each folder, in argument order.
+ * A missing or unreadable path is an `InputError`; a file of another type is skipped with
+ * `onSkip`.
+ */
+export async function listInputFiles(paths: string[], onSkip: (file: string, why: string) => void): Promise<InputFile[]> {
+  const files: InputFile[] = [];
+  const seen = new Set<string>();
+  const visit = async (p: string, explicit: boolean): Promise<void> => {
+    let stat;
+    try {
+      stat = await fs.stat(p);
+    } catch (cause) {
+      throw new InputError(`cannot read ${p}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : String((cause as Error).message)}`, { resource: p }, { cause });
+    }
+    if (stat.isDirectory()) {
+      let entries: string[];
+      try {
+        entries = await fs.readdir(p);
+      } catch (cause) {
+        throw new InputError(`cannot read folder ${p}: ${(cause as Error).message}`, { resource: p }, { cause });
+      }
+      for (const name of entries.sort()) await visit(path.join(p, name), false);
+      return;
+    }
+    if (!stat.isFile()) {
+      onSkip(p, 'not a regular file');
+      return;
+    }
+    const format = formatOf(p);
+    if (!format) {
+      onSkip(p, 'not .json, .jsonl or .json.gz');
+      return;
+    }
+    const key = path.resolve(p);
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (explicit) {
+      try {
+        await fs.access(p, fs.constants.R_OK);
+      } catch (cause) {
+        throw new InputError(`cannot read ${p}: ${(cause as Error).message}`, { resource: p }, { cause });
+      }
+    }
+    files.push({ path: p, format, size: stat.size });
+  };
+  for (const p of paths) await visit(p, true);
+  return files;
+}
+
+/**
+ * Parses with the same guards as the Lambda (not JSON, too deep, too large): a line or
+ * file that fails becomes a rejection naming where it was.
+ */
+function parse(source: string, text: string, maxBytes?: number): InputItem | { value: unknown } {
+  const parsed = parseJsonText(text, maxBytes === undefined ? {} : { maxBytes });
+  if (parsed.rejected) return { source, rejection: { ...parsed, reason: `${source}: ${parsed.reason}` } };
+  return { value: parsed.value };
+}
+
+/** The inputs in one file, in file order. `onBytes` reports progress for large JSON Lines files. */
+export async function* readInputs(file: InputFile, onBytes?: (bytes: number) => void): AsyncGenerator<InputItem> {
+  if (file.format === 'jsonl') {
+    yield* readJsonLines(file, onBytes);
+    return;
+  }
+  let text: string;
+  try {
+    const buffer = await fs.readFile(file.path);
+    text = file.format === 'json.gz' ? (await gunzipAsync(buffer)).toString('utf8') : buffer.toString('utf8');
+  } catch (cause) {
+    throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
+  }
+  // A CloudTrail log file holds many records: the per-event size limit applies to each record, not the file.
+  const parsed = parse(file.path, text, Number.MAX_SAFE_INTEGER);
+  if ('rejection' in parsed) {
+    yield parsed;
+    onBytes?.(file.size);
+    return;
+  }
+  const doc = parsed.value;
+  const items = unpack(doc);
+  if (items === undefined) {
+    yield { source: file.path, value: doc };
+  } else {
+    for (let i = 0; i < items.length; i++) yield { source: `${file.path}#${i}`, value: items[i] };
+  }
+  onBytes?.(file.size);
+}
+
+/** An array of inputs, or a CloudTrail log file's `Records`; undefined for a single input. */
+function unpack(doc: unknown): unknown[] | undefined {
+  if (Array.isArray(doc)) return doc;
+  if (doc !== null && typeof doc === 'object' && Array.isArray((doc as { Records?: unknown }).Records)) {
+    return (doc as { Records: unknown[] }).Records;
+  }
+  return undefined;
+}
+
+async function* readJsonLines(file: InputFile, onBytes?: (bytes: number) => void): AsyncGenerator<InputItem> {
+  const stream = createReadStream(file.path, { encoding: 'utf8' });
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNumber = 0;
+  let pending = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      pending += line.length + 1;
+      if (pending > 1 << 20) {
+        onBytes?.(pending);
+        pending = 0;
+      }
+      if (line.trim().length === 0) continue;
+      const source = `${file.path}:${lineNumber}`;
+      const parsed = parse(source, line);
+      yield 'rejection' in parsed ? parsed : { source, value: parsed.value };
+    }
+  } catch (cause) {
+    throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  onBytes?.(pending);
+}

@@ -1,0 +1,244 @@
+/**
+ * Checked field access on untrusted input, and guarded JSON parsing.
+ *
+ * Nothing that arrives from EventBridge, a log file or a replay is trusted to have the
+ * shape it claims: every read goes through these helpers, which answer `undefined`
+ * instead of throwing when a field is missing or of the wrong type.
+ */
+import type { Rejection, RejectionCode } from '../model';
+
+export type JsonRecord = Record<string, unknown>;
+
+/** A plain object (not null, not an array). */
+export function isRecord(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a field by name. With several names, the first present wins; the match is exact
+ * first, then case-insensitive (CloudTrail spells the same field `groupId` in one API and
+ * `GroupId` in another).
+ */
+export function field(value: unknown, ...names: string[]): unknown {
+  if (!isRecord(value)) return undefined;
+  for (const name of names) {
+    if (Object.prototype.hasOwnProperty.call(value, name)) return value[name];
+  }
+  const keys = Object.keys(value);
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    const key = keys.find((k) => k.toLowerCase() === lower);
+    if (key !== undefined) return value[key];
+  }
+  return undefined;
+}
+
+/** A non-empty string field, or undefined. */
+export function str(value: unknown, ...names: string[]): string | undefined {
+  const v = names.length ? field(value, ...names) : value;
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** A finite number field (numeric strings accepted, as CloudTrail sometimes records ports as text), or undefined. */
+export function num(value: unknown, ...names: string[]): number | undefined {
+  const v = names.length ? field(value, ...names) : value;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
+  return undefined;
+}
+
+/** A boolean field (`"true"`/`"false"` accepted), or undefined. */
+export function bool(value: unknown, ...names: string[]): boolean | undefined {
+  const v = names.length ? field(value, ...names) : value;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
+
+/** A record field, or undefined. */
+export function rec(value: unknown, ...names: string[]): JsonRecord | undefined {
+  const v = field(value, ...names);
+  return isRecord(v) ? v : undefined;
+}
+
+/**
+ * The elements of a CloudTrail list, in any of the shapes CloudTrail writes one:
+ * `{ items: [...] }`, a bare array, a single object (one element, as the EC2 query API
+ * serialises a list of one), or `{}` / absent (no elements).
+ */
+export function items(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value;
+  if (isRecord(value)) {
+    const inner = field(value, 'items', 'item');
+    if (Array.isArray(inner)) return inner;
+    if (isRecord(inner)) return [inner];
+    if (Object.keys(value).length === 0) return [];
+    return [value];
+  }
+  return [];
+}
+
+/** The string elements of a list (strings, or objects whose `key` field is a string). */
+export function strings(value: unknown, key?: string): string[] {
+  const out: string[] = [];
+  for (const item of items(value)) {
+    const s = key !== undefined && isRecord(item) ? str(item, key) : str(item);
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}
+
+export function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * Every string value, under a key accepted by `keyMatches`, that `valueMatches`, found
+ * anywhere in `value` down to `maxDepth` levels. Iterative (an explicit stack), so a deep
+ * input cannot overflow the call stack; bounded, so a huge one cannot stall it.
+ */
+export function collectStrings(
+  value: unknown,
+  keyMatches: (key: string) => boolean,
+  valueMatches: (v: string) => boolean,
+  maxDepth = 8,
+  maxNodes = 10_000,
+): string[] {
+  const out: string[] = [];
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  let visited = 0;
+  while (stack.length > 0 && visited < maxNodes) {
+    const { v, depth } = stack.pop()!;
+    visited += 1;
+    if (depth > maxDepth) continue;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i -= 1) stack.push({ v: v[i], depth: depth + 1 });
+    } else if (isRecord(v)) {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i -= 1) {
+        const k = keys[i]!;
+        const child = v[k];
+        if (typeof child === 'string') {
+          if (keyMatches(k) && valueMatches(child)) out.push(child);
+        } else if (Array.isArray(child) && keyMatches(k)) {
+          // `instanceIds: ["i-…"]` (ssm SendCommand) lists values directly under the key.
+          for (const c of child) if (typeof c === 'string' && valueMatches(c)) out.push(c);
+          stack.push({ v: child, depth: depth + 1 });
+        } else {
+          stack.push({ v: child, depth: depth + 1 });
+        }
+      }
+    }
+  }
+  return unique(out);
+}
+
+export const reject = (code: RejectionCode, reason: string, extra: { eventId?: string; eventName?: string } = {}): Rejection => ({
+  rejected: true,
+  code,
+  reason,
+  ...(extra.eventId !== undefined ? { eventId: extra.eventId } : {}),
+  ...(extra.eventName !== undefined ? { eventName: extra.eventName } : {}),
+});
+
+/** Limits on text input. */
+export interface TextLimits {
+  /** Largest accepted payload, in UTF-8 bytes. Default 1 MiB (1,048,576). */
+  maxBytes?: number;
+  /** Deepest accepted nesting of objects and arrays. Default 64. */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+
+/**
+ * The nesting depth of a JSON text, counted by a single linear scan of its characters
+ * (outside strings), so that a payload nested 10,000 levels deep is measured without
+ * recursion and rejected before `JSON.parse` sees it. Stops counting as soon as `limit`
+ * is passed.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i += 1;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+export type ParsedJson = { rejected: false; value: unknown } | Rejection;
+
+/**
+ * JSON.parse with guards: a payload over `maxBytes` is rejected `too-large`, one nested
+ * deeper than `maxDepth` `too-deep`, one that is not JSON `not-json`. Never throws.
+ */
+export function parseJsonText(text: unknown, limits: TextLimits = {}): ParsedJson {
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  try {
+    if (typeof text !== 'string') return reject('not-json', `Expected JSON text, got ${text === null ? 'null' : typeof text}.`);
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit, so only measure when it could matter.
+    if (text.length * 3 > maxBytes) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > maxBytes) return reject('too-large', `Payload is ${bytes} bytes; the limit is ${maxBytes}.`);
+    }
+    if (jsonDepthExceeds(text, maxDepth)) return reject('too-deep', `Payload nests objects or arrays deeper than ${maxDepth} levels.`);
+    return { rejected: false, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return reject('not-json', `Payload is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`);
+  }
+}
+
+const CREDENTIAL_KEYS = new Set(['accesskeyid', 'secretaccesskey', 'sessiontoken']);
+export const REDACTED = '[redacted by driftwarden]';
+
+/**
+ * A copy of `value` in which every access key id, secret key and session token is
+ * replaced by a marker: the audit trail keeps the record, not the credentials.
+ * Untouched branches are shared, not copied. Branches deeper than `maxDepth` are kept
+ * as they are (guarded input is never that deep).
+ */
+export function redactCredentials(value: unknown, maxDepth = 64): unknown {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > maxDepth) return v;
+    if (Array.isArray(v)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < v.length; i += 1) {
+        const r = walk(v[i], depth + 1);
+        if (r !== v[i]) {
+          copy ??= v.slice();
+          copy[i] = r;
+        }
+      }
+      return copy ?? v;
+    }
+    if (isRecord(v)) {
+      let copy: JsonRecord | undefined;
+      for (const k of Object.keys(v)) {
+        const child = v[k];
+        const r = CREDENTIAL_KEYS.has(k.toLowerCase()) && typeof child === 'string' && child !== REDACTED ? REDACTED : walk(child, depth + 1);
+        if (r !== child) {
+          copy ??= { ...v };
+          copy[k] = r;
+        }
+      }
+      return copy ?? v;
+    }
+    return v;
+  };
+  return walk(value, 0);
+}
