@@ -26,13 +26,16 @@ const ENTRIES = [
 ];
 
 /**
- * Files the deployment hook reads at run time (the pre-traffic hook replays these samples
- * against the deployed function), copied beside its bundle when functions/hook exists.
+ * Files the responder's self-test reads at run time: the pre-traffic hook invokes the new
+ * responder version, which replays these samples in dry-run against this snapshot and policy
+ * (functions/responder/self-test.ts). Copied beside the responder bundle.
  */
-const HOOK_ASSETS = [
-  { from: 'policy/default.yaml', to: 'dist/functions/hook/policy/default.yaml' },
-  { from: 'events', to: 'dist/functions/hook/events' },
-  { from: 'events/account-snapshot.json', to: 'dist/functions/hook/account-snapshot.json' },
+const SELF_TEST_ASSETS = [
+  { from: 'events/positive', to: 'dist/functions/responder/self-test/positive' },
+  { from: 'events/negative', to: 'dist/functions/responder/self-test/negative' },
+  { from: 'events/invalid', to: 'dist/functions/responder/self-test/invalid' },
+  { from: 'events/policy.yaml', to: 'dist/functions/responder/self-test/policy.yaml' },
+  { from: 'events/account-snapshot.json', to: 'dist/functions/responder/self-test/account-snapshot.json' },
 ];
 
 const started = Date.now();
@@ -70,11 +73,11 @@ const results = await Promise.all(
   process.exit(1);
 });
 
-if (existsSync(join(root, 'functions/hook'))) {
-  for (const { from, to } of HOOK_ASSETS) {
+if (existsSync(join(root, 'functions/responder'))) {
+  for (const { from, to } of SELF_TEST_ASSETS) {
     const source = join(root, from);
     if (!existsSync(source)) {
-      console.log(`build: hook asset ${from} does not exist, not copied`);
+      console.log(`build: self-test asset ${from} does not exist, not copied`);
       continue;
     }
     mkdirSync(dirname(join(root, to)), { recursive: true });

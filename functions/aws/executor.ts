@@ -22,7 +22,7 @@ import type { ChangeEvent } from '../core/model';
 import type { Policy } from '../core/policy/schema';
 import { awsErrorName, describeAwsError } from './aws-errors';
 import type { AwsClients } from './clients';
-import { realSleep, type StepContext } from './steps/context';
+import { realSleep, type AlertOptions, type StepContext } from './steps/context';
 import { run as detach } from './steps/detach';
 import { run as isolateInstance } from './steps/isolate-instance';
 import { publishAlert, run as notify } from './steps/notify';
@@ -47,6 +47,8 @@ export interface ExecuteDeps {
   now?: () => Date;
   /** Waits (eventual consistency). Default: a real timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Alert inputs computed by the shell while containment runs (storm gate, drift details, trust). */
+  alert?: AlertOptions;
 }
 
 export interface ExecutionResult {
@@ -94,6 +96,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<Execut
     sleep: deps.sleep ?? realSleep,
     outcomes,
     ...(topicArn ? { topicArn } : {}),
+    ...(deps.alert ? { alert: deps.alert } : {}),
   });
   const known = (): StepOutcome[] => plan.steps.filter((s) => results.has(s)).map((s) => results.get(s)!);
 

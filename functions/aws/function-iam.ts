@@ -16,6 +16,9 @@ import { IAM_ACTIONS as AUDIT } from './state/audit';
 import { IAM_ACTIONS as BLAST_RADIUS } from './state/blast-radius';
 import { IAM_ACTIONS as IDEMPOTENCY } from './state/idempotency';
 import { IAM_ACTIONS as KILL_SWITCH } from './state/kill-switch';
+import { IAM_ACTIONS as REPLACEMENT_LEDGER } from './state/replacements';
+import { IAM_ACTIONS as DRIFT } from './drift';
+import { IAM_ACTIONS as POLICY_SOURCE } from '../responder/policy-source';
 
 export type FunctionName = 'responder' | 'watcher' | 'sweeper' | 'hook';
 export const FUNCTION_NAMES: readonly FunctionName[] = ['responder', 'watcher', 'sweeper', 'hook'];
@@ -52,6 +55,8 @@ const stepActions = (steps: readonly (StepAction | 'release' | 'context')[]): st
 export const WATCHER_READ_IAM_ACTIONS = [
   'cloudformation:DescribeStacks',
   'cloudformation:DescribeStackResources',
+  // The first failed resource's reason, for the alert of a failed replacement (functions/watcher/watch.ts).
+  'cloudformation:DescribeStackEvents',
   'cloudformation:DetectStackResourceDrift',
   'cloudformation:DescribeStackResourceDrifts',
 ] as const;
@@ -69,13 +74,14 @@ export const SWEEPER_READ_IAM_ACTIONS = [
   'cloudformation:DescribeStackResourceDrifts',
 ] as const;
 
-/** The PreTraffic hook invokes the new responder version and reports its verdict to CodeDeploy. */
-export const HOOK_IAM_ACTIONS = ['lambda:InvokeFunction', 'codedeploy:PutLifecycleEventHookExecutionStatus'] as const;
+/** The PreTraffic hook invokes the new responder version and reports its verdict to CodeDeploy (declared beside its code). */
+export { IAM_ACTIONS as HOOK_IAM_ACTIONS } from '../hook/index';
+import { IAM_ACTIONS as HOOK_IAM_ACTIONS } from '../hook/index';
 
 const unique = (actions: readonly string[]): readonly string[] => Object.freeze([...new Set(actions)].sort());
 
 export const FUNCTION_IAM: Record<FunctionName, readonly string[]> = {
-  responder: unique([...stepActions(PLAN_STEPS), ...PIPELINE_STATE, ...MEMBER_ROLE_IAM_ACTIONS]),
+  responder: unique([...stepActions(PLAN_STEPS), ...PIPELINE_STATE, ...POLICY_SOURCE, ...REPLACEMENT_LEDGER, ...DRIFT, ...MEMBER_ROLE_IAM_ACTIONS]),
   watcher: unique([
     ...stepActions(['context', 'tag', 'notify', 'terminate']),
     ...WATCHER_READ_IAM_ACTIONS,

@@ -82,7 +82,10 @@ export async function replay(options: ReplayOptions, io: CliIo, deps: CliDeps): 
     reader = new UnknownContextReader();
     notices.push(`dry run: ${NO_SNAPSHOT_REASON}, so every plan that needs context is held`);
   }
-  const now = io.now().toISOString();
+  // A snapshot is the account as it stood at `capturedAt`: decide as of then, so a replay gives
+  // the same decisions tomorrow (exemptions and AMI ages do not drift with the wall clock).
+  const capturedAt = (reader as { snapshot?: { capturedAt?: string } }).snapshot?.capturedAt;
+  const now = !options.execute && capturedAt ? new Date(capturedAt).toISOString() : io.now().toISOString();
 
   if (runtime && !options.yes) {
     // Count first (a pass that plans but executes nothing, through the same reader), then ask.

@@ -98,6 +98,8 @@ export interface ReplaceStep extends StepBase {
   /** `stack`: update the stack with a changed replacement parameter; `auto-scaling-group`: the detach already made the group launch a fresh one. */
   via: 'stack' | 'auto-scaling-group';
   stackName?: string;
+  /** The instance's logical id in the stack (drift confirmation, the watcher). */
+  logicalId?: string;
   autoScalingGroup?: string;
   /** ClientRequestToken for the stack update, so the watcher recognises its own update. */
   clientRequestToken?: string;

@@ -173,7 +173,7 @@ export type Change =
   | ControlChange
   | OtherChange;
 
-export type EventOrigin = 'cloudtrail' | 'config';
+export type EventOrigin = 'cloudtrail' | 'config' | 'sweep';
 
 export interface ChangeEvent {
   /**

@@ -513,6 +513,7 @@ export function planResponse(input: PlanInput): Plan {
             findingId: work.findingId,
             via: 'stack',
             stackName: instance.stack?.stackName,
+            ...(instance.stack?.logicalId ? { logicalId: instance.stack.logicalId } : {}),
             clientRequestToken: replacementToken(work.findingId),
             reason: `Replace ${work.instanceId} with a clean instance by updating stack ${instance.stack?.stackName} with a new replacement token.`,
           };

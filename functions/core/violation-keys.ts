@@ -44,9 +44,14 @@ const INSTANCE_CONTAINMENT_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['instan
  *   acted on twice for one event.
  */
 export function violationKeys(plan: Plan): string[] {
+  return violationKeysForFindings(plan.findings, plan.eventId);
+}
+
+/** The same keys from findings alone (the responder claims them before the plan is known). */
+export function violationKeysForFindings(findings: readonly Finding[], eventId: string): string[] {
   const keys = new Set<string>();
-  for (const finding of plan.findings) {
-    for (const key of keysForFinding(finding, plan.eventId)) keys.add(key);
+  for (const finding of findings) {
+    for (const key of keysForFinding(finding, eventId)) keys.add(key);
   }
   return [...keys].sort();
 }

@@ -121,6 +121,30 @@ export class BlastRadiusLimiter {
   }
 
   /**
+   * Give back actions taken speculatively and not used (the responder takes its allowance
+   * together with its reads, before the plan is known, so that containment waits for no extra
+   * round trip; a plan that turns out to need fewer actions returns the rest). Best-effort:
+   * a failed release only makes the limit stricter, never looser.
+   */
+  async release(accountId: string, count: number, windowStart: string): Promise<boolean> {
+    if (!Number.isInteger(count) || count < 1) return true;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `limit#${accountId.trim()}`, sk: windowStart },
+          UpdateExpression: 'ADD used :negative',
+          ConditionExpression: 'used >= :count',
+          ExpressionAttributeValues: { ':negative': -count, ':count': count },
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * A denial. The first denial of the window flips `alerted` with a second conditional update,
    * so exactly one caller, among any number of concurrent ones, learns it was first.
    */

@@ -5,6 +5,7 @@
 import type { Plan, StepOutcome } from '../../core/decision';
 import type { ChangeEvent } from '../../core/model';
 import type { Policy } from '../../core/policy/schema';
+import type { AlertInput } from '../../core/report/types';
 import type { AwsClients } from '../clients';
 
 export interface StepContext {
@@ -19,6 +20,22 @@ export interface StepContext {
   outcomes: StepOutcome[];
   /** The SNS topic alerts go to (DRIFTWARDEN_TOPIC_ARN, read by the executor). Absent: alerts are skipped. */
   topicArn?: string;
+  /** What the alert needs beyond the plan (see `AlertOptions`). */
+  alert?: AlertOptions;
+}
+
+/**
+ * Alert inputs that the shell computes while containment runs, so that they never delay it:
+ * - `gate`: the alert-storm limiter's verdict; false folds this alert into the periodic summary.
+ * - `details`: extra lines (drift confirmation) that arrive while containment runs.
+ * - `actorTrusted`: the classification's trust verdict.
+ * - `exemptions`: how to exempt the resource, from the policy.
+ */
+export interface AlertOptions {
+  gate?: Promise<boolean>;
+  details?: Promise<string[]>;
+  actorTrusted?: boolean;
+  exemptions?: AlertInput['exemptions'];
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -37,8 +37,22 @@ export async function publishAlert(input: AlertInput, deps: { clients: Pick<AwsC
 export function run(step: NotifyStep, ctx: StepContext): Promise<StepOutcome> {
   return guarded(step, async () => {
     if (!ctx.topicArn) return outcome(step, 'skipped', 'no alert topic configured (DRIFTWARDEN_TOPIC_ARN): alert not published');
+    const alert = ctx.alert ?? {};
+    // The limiter answers while containment runs; a failed answer never silences an alert.
+    const admitted = await (alert.gate ?? Promise.resolve(true)).catch(() => true);
+    if (!admitted) return outcome(step, 'skipped', 'alert storm: this alert is folded into the periodic summary', { suppressed: true });
+    const details = await (alert.details ?? Promise.resolve([])).catch((err: unknown) => [`(extra details unavailable: ${String(err)})`]);
     try {
-      const messageId = await publishAlert({ kind: 'response', event: ctx.event, plan: ctx.plan, outcomes: ctx.outcomes }, { clients: ctx.clients, topicArn: ctx.topicArn });
+      const input: AlertInput = {
+        kind: 'response',
+        event: ctx.event,
+        plan: ctx.plan,
+        outcomes: ctx.outcomes,
+        ...(details.length > 0 ? { details } : {}),
+        ...(alert.actorTrusted !== undefined ? { actorTrusted: alert.actorTrusted } : {}),
+        ...(alert.exemptions ? { exemptions: alert.exemptions } : {}),
+      };
+      const messageId = await publishAlert(input, { clients: ctx.clients, topicArn: ctx.topicArn });
       return outcome(step, 'done', `alert published to ${ctx.topicArn}`, { messageId, topicArn: ctx.topicArn });
     } catch (err) {
       return failedOutcome(step, err, `could not publish the alert to ${ctx.topicArn}`);

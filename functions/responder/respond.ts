@@ -1,0 +1,423 @@
+/**
+ * The responder's shell: one event through normalize → classify → decide → plan (the pure
+ * core), then effectively-once execution on AWS, the alert and the audit record.
+ *
+ * Containment is the critical path, so everything the decision needs goes out in ONE round
+ * trip, together: the context reads, the kill switch, the idempotency record, the violation
+ * claims and the blast-radius allowance. The last two are taken speculatively, from what the
+ * event alone says (the rules that need no context), and corrected once the plan is known:
+ * unused allowance and claims are given back. Then revoke/isolate go out; evidence, the alert
+ * and replacement follow (executor.ts).
+ *
+ * Guarantees (README, "Guarantees"):
+ * - A delivery whose key already ran, or is running, does nothing (Powertools idempotency).
+ * - A violation seen twice (CloudTrail and Config, a live event and the sweep) is acted on once:
+ *   the violation claims decide who acts; the other records "already handled".
+ * - Past the blast-radius limit, the kill switch, or global observe mode: observe, never act.
+ * - Bad input is rejected and logged; it never throws and never acts.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { classify } from '../core/classify';
+import { emptyContext, type ContextReader } from '../core/context';
+import type { Plan, StepOutcome } from '../core/decision';
+import type { ChangeEvent, Finding } from '../core/model';
+import { normalize } from '../core/normalize';
+import { evaluateNormalized } from '../core/pipeline';
+import { planResponse, type PlanOverrides } from '../core/plan';
+import type { Policy } from '../core/policy/schema';
+import { violationKeysForFindings } from '../core/violation-keys';
+import type { AwsClients, ClientTarget } from '../aws/clients';
+import { executePlan } from '../aws/executor';
+import { publishAlert } from '../aws/steps/notify';
+import type { ResponderConfig } from './config';
+
+/** Steps that count against the blast-radius limit. */
+const DESTRUCTIVE = new Set(['isolate-instance', 'replace', 'terminate']);
+/** Claims live as long as the idempotency records: past that, the sweeper may act again. */
+const CLAIM_TTL_SECONDS = 48 * 3600;
+
+export type ResponseStatus = 'processed' | 'duplicate' | 'duplicate-in-progress' | 'rejected';
+
+/** What one invocation returns (and what the idempotency record stores): small, JSON. */
+export interface ResponseSummary {
+  status: ResponseStatus;
+  eventId?: string;
+  eventName?: string;
+  decision?: string;
+  rules?: string[];
+  resources?: string[];
+  outcomes?: { action: string; resource: string; status: string; detail: string }[];
+  containmentMs?: number;
+  reason?: string;
+  warnings?: string[];
+}
+
+/** The narrow view of each state utility the responder uses (functions/aws/state). */
+export interface ResponderState {
+  once: {
+    run<T>(key: string, fn: () => Promise<T>): Promise<{ status: 'processed'; result: T; warning?: string } | { status: 'duplicate'; result: T } | { status: 'duplicate-in-progress' }>;
+    registerLambdaContext?(context: { getRemainingTimeInMillis(): number }): void;
+  };
+  claims: {
+    claim(keys: string[], claimant: string, ttlSeconds: number): Promise<{ claimed: string[]; alreadyClaimed: { key: string; by: string }[] }>;
+    release(keys: string[], claimant: string): Promise<void>;
+  };
+  blastRadius(policy: Policy): {
+    tryAcquire(accountId: string, count: number): Promise<{ allowed: boolean; used: number; limit: number; firstDenial: boolean; windowStart: string; unavailable?: string }>;
+    release(accountId: string, count: number, windowStart: string): Promise<boolean>;
+  };
+  alerts(policy: Policy): { admit(accountId: string, summaryLine: string): Promise<{ send: boolean }> };
+  audit: { record(entry: { event: ChangeEvent; plan: Plan; outcomes: StepOutcome[]; decidedAt: string }): Promise<unknown> };
+  replacements?: { record(entry: ReplacementRecord): Promise<unknown> };
+}
+
+export interface ReplacementRecord {
+  clientRequestToken: string;
+  replacementToken: string;
+  findingId: string;
+  eventId: string;
+  instanceId: string;
+  stackName: string;
+  stackId?: string;
+  accountId: string;
+  region: string;
+  holdSeconds: number;
+  force: boolean;
+  quarantinedAt: string;
+}
+
+export interface ResponderDeps {
+  config: ResponderConfig;
+  policy(): Promise<Policy>;
+  /** Clients that act in the event's account and region (the member role in Organization mode). */
+  clientsFor(target: ClientTarget): AwsClients;
+  /** Clients of driftwarden's own account and region: the alert topic and the kill switch live there. */
+  homeClients: AwsClients;
+  readerFor(clients: AwsClients): ContextReader;
+  state: ResponderState;
+  /** Optional drift confirmation before a replacement (functions/aws/drift.ts). */
+  confirmDrift?(clients: AwsClients, stackName: string, logicalId: string): Promise<{ status: string; differences: { path: string; expected?: unknown; actual?: unknown; type?: string }[] }>;
+  readKillSwitch(ssm: AwsClients['ssm'], parameterName: string): Promise<{ engaged: boolean; reason: string }>;
+  logger: Logger;
+  metrics: Metrics;
+  now(): Date;
+  sleep?(ms: number): Promise<void>;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** Starts a promise now and never lets it reject unobserved. */
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** One raw input: an EventBridge event (CloudTrail or Config), as Lambda hands it in. */
+export async function respond(input: unknown, deps: ResponderDeps, lambdaContext?: { getRemainingTimeInMillis(): number }): Promise<ResponseSummary> {
+  const normalized = normalize(input);
+  deps.metrics.addMetric('EventsReceived', MetricUnit.Count, 1);
+  if (normalized.rejected) {
+    deps.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+    deps.logger.warn('input rejected', { code: normalized.code, reason: normalized.reason, eventId: normalized.eventId, eventName: normalized.eventName });
+    return { status: 'rejected', reason: `${normalized.code}: ${normalized.reason}`, ...(normalized.eventId ? { eventId: normalized.eventId } : {}) };
+  }
+  const event = normalized.event;
+  return respondToChangeEvent(event, deps, { idempotencyKey: idempotencyKey(event), ...(lambdaContext ? { lambdaContext } : {}) });
+}
+
+/** The key a live event is deduplicated on (the sweeper passes `sweep:<violation key>`). */
+export function idempotencyKey(event: ChangeEvent): string {
+  return event.origin === 'config' && !event.id.startsWith('config:') ? `config:${event.id}` : event.id;
+}
+
+/**
+ * One change event, effectively once. Shared by the responder and the sweeper, so that a live
+ * event and a sweep of the same violation meet in the same dedupe store.
+ */
+export async function respondToChangeEvent(
+  event: ChangeEvent,
+  deps: ResponderDeps,
+  options: { idempotencyKey: string; lambdaContext?: { getRemainingTimeInMillis(): number } },
+): Promise<ResponseSummary> {
+  const log = { eventId: event.id, eventName: event.eventName, account: event.accountId, region: event.region };
+  const policy = await deps.policy();
+  const now = deps.now();
+  const nowIso = now.toISOString();
+  const config = deps.config;
+  const mayMutate = config.globalMode === 'enforce' && !policy.dryRun;
+  const clients = actingClients(deps, event);
+  const reader = deps.readerFor(clients);
+  if (options.lambdaContext) deps.state.once.registerLambdaContext?.(options.lambdaContext);
+
+  // What the event alone says (pure, no context): enough to claim the violation and take the
+  // allowance for isolation in the same round trip as the reads.
+  const preliminary = classify(event, policy, emptyContext(nowIso)).findings;
+  const speculativeKeys = mayMutate ? violationKeysForFindings(preliminary, event.id) : [];
+  const speculativeIsolations = mayMutate ? countInstancesToContain(preliminary, policy) : 0;
+  const limiter = deps.state.blastRadius(policy);
+
+  // Round trip 1, all together.
+  const evaluation = settle(evaluateNormalized({ rejected: false, event }, { policy, reader, now: nowIso, dryRun: policy.dryRun }));
+  const killSwitch = settle(deps.readKillSwitch(deps.homeClients.ssm, killSwitchName(policy, config)));
+  const claims = speculativeKeys.length > 0 ? settle(deps.state.claims.claim(speculativeKeys, options.idempotencyKey, CLAIM_TTL_SECONDS)) : undefined;
+  const allowance = speculativeIsolations > 0 ? settle(limiter.tryAcquire(event.accountId, speculativeIsolations)) : undefined;
+
+  const once = await deps.state.once.run(options.idempotencyKey, async (): Promise<ResponseSummary> => {
+    const evaluated = await evaluation;
+    if (!evaluated.ok) throw evaluated.error;
+    const ev = evaluated.value;
+    if ('rejection' in ev) return { status: 'rejected', reason: ev.rejection.reason };
+    const { classification, context } = ev;
+    const warnings: string[] = [];
+
+    // Overrides: the deployment's global mode, then the kill switch (read every invocation).
+    const overrides: PlanOverrides = {};
+    const ks = await killSwitch;
+    if (config.globalMode === 'observe') overrides.forceObserve = 'global mode is observe (deployment parameter GlobalMode)';
+    if (!ks.ok) overrides.forceObserve = `kill switch unreadable (${errorText(ks.error)}): observing`;
+    else if (ks.value.engaged) overrides.forceObserve = `kill switch ${killSwitchName(policy, config)} engaged: ${ks.value.reason}`;
+    const replan = (findings: Finding[], extra: PlanOverrides = overrides): Plan =>
+      planResponse({ event, classification: { ...classification, findings }, context, policy, dryRun: policy.dryRun, overrides: extra });
+    let findings = classification.findings;
+    let plan = overrides.forceObserve ? replan(findings) : ev.plan;
+
+    // Violation claims: act only on what no other delivery is acting on.
+    const heldHere = new Set<string>();
+    if (mayMutate && hasMutatingSteps(plan)) {
+      const wanted = violationKeysForFindings(findings, event.id);
+      const speculative = claims ? await claims : undefined;
+      if (speculative && !speculative.ok) throw speculative.error; // fail closed: cannot tell who acts
+      const byOthers = new Map<string, string>();
+      for (const key of speculative?.value.claimed ?? []) heldHere.add(key);
+      for (const { key, by } of speculative?.value.alreadyClaimed ?? []) byOthers.set(key, by);
+      const missing = wanted.filter((k) => !heldHere.has(k) && !byOthers.has(k));
+      if (missing.length > 0) {
+        const late = await deps.state.claims.claim(missing, options.idempotencyKey, CLAIM_TTL_SECONDS);
+        late.claimed.forEach((k) => heldHere.add(k));
+        late.alreadyClaimed.forEach(({ key, by }) => byOthers.set(key, by));
+      }
+      const ours = findings.filter((f) => violationKeysForFindings([f], event.id).some((k) => !byOthers.has(k)));
+      if (ours.length < findings.length) {
+        const handledBy = [...new Set(byOthers.values())].join(', ');
+        if (ours.length === 0) {
+          deps.logger.info('violation already handled by another delivery', { ...log, handledBy });
+          return { status: 'duplicate', eventId: event.id, eventName: event.eventName, decision: plan.decision, reason: `already handled by ${handledBy}` };
+        }
+        warnings.push(`part of this change is already handled by ${handledBy}`);
+        findings = ours;
+        plan = replan(findings);
+      }
+    }
+
+    // Blast radius: the allowance taken speculatively, corrected to what the plan needs.
+    const needed = mayMutate ? plan.steps.filter((s) => DESTRUCTIVE.has(s.action)).length : 0;
+    let taken = 0;
+    let windowStart: string | undefined;
+    const speculativeAllowance = allowance ? await allowance : undefined;
+    if (speculativeAllowance?.ok && speculativeAllowance.value.allowed) {
+      taken = speculativeIsolations;
+      windowStart = speculativeAllowance.value.windowStart;
+    }
+    let limitReached: string | undefined;
+    let firstDenial = speculativeAllowance?.ok === true && speculativeAllowance.value.firstDenial;
+    if (speculativeAllowance && !(speculativeAllowance.ok && speculativeAllowance.value.allowed) && needed > 0) {
+      limitReached = speculativeAllowance.ok
+        ? speculativeAllowance.value.unavailable ?? `blast-radius limit reached: ${speculativeAllowance.value.limit} destructive actions per ${policy.limits.windowMinutes} minutes`
+        : `blast-radius limit unreadable (${errorText(speculativeAllowance.error)})`;
+    } else if (needed > taken) {
+      const more = await limiter.tryAcquire(event.accountId, needed - taken);
+      if (more.allowed) {
+        taken = needed;
+        windowStart ??= more.windowStart;
+      } else {
+        firstDenial ||= more.firstDenial;
+        limitReached = more.unavailable ?? `blast-radius limit reached: ${more.limit} destructive actions per ${policy.limits.windowMinutes} minutes`;
+      }
+    }
+    const housekeeping: Promise<unknown>[] = [];
+    if (limitReached) {
+      deps.logger.error('blast-radius limit: observing instead of acting', { ...log, reason: limitReached });
+      deps.metrics.addMetric('BlastRadiusLimited', MetricUnit.Count, 1);
+      plan = replan(findings, { forceObserve: limitReached });
+      if (firstDenial) housekeeping.push(settle(sendLimitAlert(deps, event, plan, limitReached)));
+    }
+    const unused = limitReached ? taken : Math.max(0, taken - needed);
+    if (unused > 0 && windowStart) housekeeping.push(settle(limiter.release(event.accountId, unused, windowStart)));
+    if (heldHere.size > 0 && !hasMutatingSteps(plan)) housekeeping.push(settle(deps.state.claims.release([...heldHere], options.idempotencyKey)));
+
+    // Execute: containment first, then evidence and the alert together, then replacement.
+    const hasNotify = plan.steps.some((s) => s.action === 'notify');
+    const gate = hasNotify ? deps.state.alerts(policy).admit(event.accountId, alertSummaryLine(event, plan)).then((d) => d.send) : undefined;
+    const driftDetails = driftLines(deps, clients, plan, findings);
+    const result = await executePlan(plan, {
+      clients,
+      event,
+      policy,
+      mutate: mayMutate && !plan.dryRun,
+      notify: true,
+      ...(config.topicArn ? { topicArn: config.topicArn } : {}),
+      now: deps.now,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      alert: {
+        ...(gate ? { gate } : {}),
+        ...(driftDetails ? { details: driftDetails } : {}),
+        actorTrusted: classification.trust.trusted,
+        exemptions: { ...policy.exemptions, pipelinePrincipals: policy.trust.pipelinePrincipals },
+      },
+    });
+    const outcomes = result.outcomes;
+
+    if (result.containmentMs !== undefined) {
+      deps.metrics.addMetric('TimeToContainment', MetricUnit.Seconds, result.containmentMs / 1000);
+      deps.logger.info('contained', { ...log, containmentMs: result.containmentMs, containedAt: result.containedAt });
+    }
+    if (outcomes.some((o) => o.action === 'notify' && o.produced?.suppressed === true)) deps.metrics.addMetric('AlertsSuppressed', MetricUnit.Count, 1);
+    housekeeping.push(settle(recordReplacements(deps, event, plan, outcomes, nowIso)));
+
+    const audited = await settle(deps.state.audit.record({ event, plan, outcomes, decidedAt: nowIso }));
+    if (!audited.ok) {
+      deps.metrics.addMetric('AuditWriteFailed', MetricUnit.Count, 1);
+      deps.logger.error('audit record not written', { ...log, error: errorText(audited.error) });
+      warnings.push(`audit record not written: ${errorText(audited.error)}`);
+    }
+    await Promise.all(housekeeping);
+
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    deps.metrics.addMetric(`Decision_${plan.decision}`, MetricUnit.Count, 1);
+    if (failed.length > 0) deps.metrics.addMetric('StepsFailed', MetricUnit.Count, failed.length);
+    const summary = summarize(event, plan, outcomes, [...warnings, ...plan.warnings], result.containmentMs);
+    deps.logger.info('decision', { ...log, decision: plan.decision, rules: summary.rules, resources: summary.resources, outcomes: summary.outcomes });
+    return summary;
+  });
+
+  if (once.status === 'processed') {
+    if (once.warning) deps.logger.warn('idempotency record incomplete', { ...log, warning: once.warning });
+    return once.result;
+  }
+  // A duplicate: the speculative allowance was not used; give it back.
+  const spent = allowance ? await allowance : undefined;
+  if (spent?.ok && spent.value.allowed) await settle(limiter.release(event.accountId, speculativeIsolations, spent.value.windowStart));
+  deps.metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
+  deps.logger.info('duplicate delivery: nothing done', { ...log, status: once.status });
+  return once.status === 'duplicate'
+    ? { ...(once.result ?? {}), status: 'duplicate', eventId: event.id }
+    : { status: 'duplicate-in-progress', eventId: event.id, eventName: event.eventName };
+}
+
+/** The alert topic and the kill switch are in the home account; everything else acts where the event happened. */
+function actingClients(deps: ResponderDeps, event: ChangeEvent): AwsClients {
+  const member = deps.clientsFor({ accountId: event.accountId, region: event.region });
+  if (member === deps.homeClients) return member;
+  const home = deps.homeClients;
+  return {
+    get ec2() { return member.ec2; },
+    get autoScaling() { return member.autoScaling; },
+    get elbv2() { return member.elbv2; },
+    get cloudFormation() { return member.cloudFormation; },
+    get ssm() { return member.ssm; },
+    get cloudTrail() { return member.cloudTrail; },
+    get sns() { return home.sns; },
+  };
+}
+
+/** Instances the preliminary findings would isolate (contain or replace mode). */
+function countInstancesToContain(findings: Finding[], policy: Policy): number {
+  const instances = new Set<string>();
+  for (const f of findings) {
+    const mode = policy.rules[f.rule]?.mode;
+    if (mode !== 'contain' && mode !== 'replace') continue;
+    if (f.rule === 'driftwarden-tamper' || f.rule === 'security-group-manual-change' || f.rule === 'admin-port-open-to-world') continue;
+    f.resources.filter((r) => r.type === 'instance').forEach((r) => instances.add(r.id));
+  }
+  return instances.size;
+}
+
+const hasMutatingSteps = (plan: Plan): boolean => plan.steps.some((s) => s.action !== 'notify');
+
+function alertSummaryLine(event: ChangeEvent, plan: Plan): string {
+  const rules = [...new Set(plan.findings.map((f) => f.rule))].join(',');
+  const resources = plan.resources.map((r) => r.id).join(',');
+  return `${event.time} ${plan.severity ?? ''} ${rules} ${resources} by ${event.actor.name} -> ${plan.decision}`.slice(0, 300);
+}
+
+function driftLines(deps: ResponderDeps, clients: AwsClients, plan: Plan, findings: Finding[]): Promise<string[]> | undefined {
+  if (!deps.confirmDrift || !findings.some((f) => f.rule === 'instance-manual-change')) return undefined;
+  const replaces = plan.steps.filter((s) => s.action === 'replace' && s.via === 'stack');
+  if (replaces.length === 0) return undefined;
+  return Promise.all(
+    replaces.map(async (step) => {
+      if (step.action !== 'replace' || !step.stackName) return [];
+      const logicalId = plan.findings.length > 0 ? logicalIdOf(plan, step.resource) : undefined;
+      if (!logicalId) return [`drift: ${step.resource} has no logical id in ${step.stackName}; not checked`];
+      try {
+        const drift = await deps.confirmDrift!(clients, step.stackName, logicalId);
+        const lines = [`drift detection on ${step.stackName}/${logicalId}: ${drift.status}`];
+        for (const d of drift.differences.slice(0, 10)) lines.push(`  ${d.path}: expected ${JSON.stringify(d.expected)}, actual ${JSON.stringify(d.actual)}`);
+        return lines;
+      } catch (error) {
+        return [`drift detection on ${step.stackName}/${logicalId} failed: ${errorText(error)}`];
+      }
+    }),
+  ).then((all) => all.flat());
+}
+
+/** The instance's logical id, recorded by the plan in the replace step's reason context. */
+function logicalIdOf(plan: Plan, instanceId: string): string | undefined {
+  const replace = plan.steps.find((s) => s.action === 'replace' && s.resource === instanceId);
+  return replace && replace.action === 'replace' ? replace.logicalId : undefined;
+}
+
+async function recordReplacements(deps: ResponderDeps, event: ChangeEvent, plan: Plan, outcomes: StepOutcome[], quarantinedAt: string): Promise<void> {
+  const ledger = deps.state.replacements;
+  if (!ledger) return;
+  for (const step of plan.steps) {
+    if (step.action !== 'replace' || step.via !== 'stack') continue;
+    const done = outcomes.find((o) => o.action === 'replace' && o.resource === step.resource && (o.status === 'done' || o.status === 'already-done'));
+    if (!done) continue;
+    const terminate = plan.steps.find((s) => s.action === 'terminate' && s.resource === step.resource);
+    const produced = done.produced ?? {};
+    await ledger.record({
+      clientRequestToken: String(produced.clientRequestToken ?? step.clientRequestToken ?? ''),
+      replacementToken: String(produced.replacementToken ?? ''),
+      findingId: step.findingId,
+      eventId: event.id,
+      instanceId: step.resource,
+      stackName: step.stackName ?? '',
+      ...(produced.stackId ? { stackId: String(produced.stackId) } : {}),
+      accountId: event.accountId,
+      region: event.region,
+      holdSeconds: terminate && terminate.action === 'terminate' ? terminate.holdSeconds : 0,
+      force: terminate && terminate.action === 'terminate' ? terminate.force : false,
+      quarantinedAt,
+    });
+  }
+}
+
+async function sendLimitAlert(deps: ResponderDeps, event: ChangeEvent, plan: Plan, reason: string): Promise<void> {
+  if (!deps.config.topicArn) return;
+  await publishAlert(
+    { kind: 'limit-reached', event, plan, outcomes: [], details: [reason, 'driftwarden observes (alerts only) until the window ends. Investigate: many destructive actions at once usually means a bad rule or an incident.'] },
+    { clients: deps.homeClients, topicArn: deps.config.topicArn },
+  );
+}
+
+function summarize(event: ChangeEvent, plan: Plan, outcomes: StepOutcome[], warnings: string[], containmentMs?: number): ResponseSummary {
+  return {
+    status: 'processed',
+    eventId: event.id,
+    eventName: event.eventName,
+    decision: plan.decision,
+    rules: [...new Set(plan.findings.map((f) => f.rule))],
+    resources: plan.resources.map((r) => r.id),
+    outcomes: outcomes.map((o) => ({ action: o.action, resource: o.resource, status: o.status, detail: o.detail.slice(0, 300) })),
+    ...(containmentMs !== undefined ? { containmentMs } : {}),
+    ...(warnings.length > 0 ? { warnings: [...new Set(warnings)].slice(0, 20) } : {}),
+  };
+}
+
+/** The deployment's parameter wins over the policy's default, so the template and the switch agree. */
+function killSwitchName(policy: Policy, config: ResponderConfig): string {
+  return config.killSwitchParameter || policy.killSwitchParameter;
+}
