@@ -35,6 +35,8 @@ export type Decision =
 /** The step names, in the order a plan runs them. */
 export const STEP_ORDER = [
   'revoke-rule',
+  'revert-tags',
+  'restore-logging',
   'isolate-instance',
   'snapshot-volumes',
   'tag',
@@ -47,7 +49,7 @@ export type StepAction = (typeof STEP_ORDER)[number];
 
 interface StepBase {
   action: StepAction;
-  /** The resource the step acts on (a security-group id or an instance id). */
+  /** The resource the step acts on (a security-group id, an instance id, a trail or a Config recorder). */
   resource: string;
   /** Why this step is in the plan, for humans. */
   reason: string;
@@ -59,6 +61,29 @@ export interface RevokeRuleStep extends StepBase {
   action: 'revoke-rule';
   /** Exactly the offending rules; never the whole group. */
   rules: SgRule[];
+}
+
+/**
+ * Undo an untrusted actor's change to driftwarden's own tags (`driftwarden:*`) on one
+ * resource (driftwarden-tamper): the keys it added are deleted, the keys it deleted are put
+ * back with their previous value. Containment: it runs first, with revoke and isolate.
+ */
+export interface RevertTagsStep extends StepBase {
+  action: 'revert-tags';
+  /** Tag keys the actor added: deleted (DeleteTags with exactly these keys, never others). */
+  remove: string[];
+  /** Tag keys the actor deleted, with the value they are restored to (CreateTags). */
+  restore: { key: string; value: string }[];
+}
+
+/**
+ * Restart what an untrusted actor stopped (driftwarden-tamper): CloudTrail logging on a
+ * trail (StartLogging) or an AWS Config recorder (StartConfigurationRecorder). `resource`
+ * is the trail name or ARN, or the recorder name, as the actor's call named it.
+ */
+export interface RestoreLoggingStep extends StepBase {
+  action: 'restore-logging';
+  service: 'cloudtrail' | 'config';
 }
 
 export interface IsolateInstanceStep extends StepBase {
@@ -117,6 +142,8 @@ export interface TerminateStep extends StepBase {
 
 export type Step =
   | RevokeRuleStep
+  | RevertTagsStep
+  | RestoreLoggingStep
   | IsolateInstanceStep
   | SnapshotVolumesStep
   | TagStep

@@ -85,6 +85,12 @@ export interface ReplacementRecord {
   holdSeconds: number;
   force: boolean;
   quarantinedAt: string;
+  /** For the watcher: how to find the new instance, and what to say in the follow-up. */
+  logicalId?: string;
+  rule?: string;
+  severity?: string;
+  summary?: string;
+  actorName?: string;
 }
 
 export interface ResponderDeps {
@@ -377,6 +383,7 @@ async function recordReplacements(deps: ResponderDeps, event: ChangeEvent, plan:
     const done = outcomes.find((o) => o.action === 'replace' && o.resource === step.resource && (o.status === 'done' || o.status === 'already-done'));
     if (!done) continue;
     const terminate = plan.steps.find((s) => s.action === 'terminate' && s.resource === step.resource);
+    const finding = plan.findings.find((f) => f.id === step.findingId);
     const produced = done.produced ?? {};
     await ledger.record({
       clientRequestToken: String(produced.clientRequestToken ?? step.clientRequestToken ?? ''),
@@ -391,6 +398,9 @@ async function recordReplacements(deps: ResponderDeps, event: ChangeEvent, plan:
       holdSeconds: terminate && terminate.action === 'terminate' ? terminate.holdSeconds : 0,
       force: terminate && terminate.action === 'terminate' ? terminate.force : false,
       quarantinedAt,
+      ...(step.logicalId ? { logicalId: step.logicalId } : {}),
+      ...(finding ? { rule: finding.rule, severity: finding.severity, summary: finding.summary } : {}),
+      actorName: event.actor.name,
     });
   }
 }

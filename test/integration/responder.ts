@@ -1,0 +1,158 @@
+/**
+ * The BUILT responder (dist/functions/responder/index.js), as Lambda runs it: built once when
+ * dist/ is older than the sources, then invoked in a fresh Node process per invocation (a
+ * fresh container: the handler caches its clients, policy and state utilities per container),
+ * with the environment the template gives it, pointed at moto_server.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MOTO_ACCOUNT_ID, MOTO_REGION } from './moto';
+import { KILL_SWITCH_PARAMETER, TABLES } from './world';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const RESPONDER_BUNDLE = join(ROOT, 'dist', 'functions', 'responder', 'index.js');
+const BUILD_LOCK = join(ROOT, 'dist', '.integration-build.lock');
+/** A lock older than this was left by a run that died: taken over. */
+const STALE_LOCK_MS = 180_000;
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** True when the bundle is missing or older than anything it is built from. */
+export function bundleIsStale(): boolean {
+  if (!existsSync(RESPONDER_BUNDLE)) return true;
+  const built = statSync(RESPONDER_BUNDLE).mtimeMs;
+  const sources = ['functions', 'events', 'scripts/build.mjs', 'package-lock.json'].map((p) => newestMtime(join(ROOT, p)));
+  return Math.max(...sources) > built;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Builds the bundles with `node scripts/build.mjs` when they are stale. Several integration
+ * files may ask at once (jest runs files in parallel workers): a lock directory makes one of
+ * them build while the others wait, then find the bundle fresh.
+ */
+export async function ensureResponderBuilt(): Promise<void> {
+  if (!bundleIsStale()) return;
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + STALE_LOCK_MS;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - statSync(BUILD_LOCK, { throwIfNoEntry: false })!.mtimeMs;
+      if (age > STALE_LOCK_MS || Date.now() > deadline) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      await sleep(250);
+    }
+  }
+  try {
+    if (!bundleIsStale()) return;
+    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    if (build.status !== 0) throw new Error(`node scripts/build.mjs failed (exit ${String(build.status)}):\n${build.stdout}\n${build.stderr}`);
+  } finally {
+    rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
+}
+
+export interface ResponderEnvironment {
+  endpoint: string;
+  topicArn: string;
+  policyPath: string;
+}
+
+/** The environment the template sets on the function, pointed at moto_server. */
+export function responderEnv({ endpoint, topicArn, policyPath }: ResponderEnvironment): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('DRIFTWARDEN_') && !key.startsWith('POWERTOOLS_')),
+  );
+  return {
+    ...inherited,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: MOTO_REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_LAMBDA_FUNCTION_NAME: 'driftwarden-responder',
+    DRIFTWARDEN_TOPIC_ARN: topicArn,
+    DRIFTWARDEN_TABLE: TABLES.idempotency,
+    DRIFTWARDEN_STATE_TABLE: TABLES.state,
+    DRIFTWARDEN_POLICY: policyPath,
+    DRIFTWARDEN_GLOBAL_MODE: 'enforce',
+    DRIFTWARDEN_KILL_SWITCH_PARAMETER: KILL_SWITCH_PARAMETER,
+    DRIFTWARDEN_HOME_ACCOUNT_ID: MOTO_ACCOUNT_ID,
+    // A moto error should fail the test quickly rather than be retried with backoff.
+    DRIFTWARDEN_MAX_ATTEMPTS: '2',
+    POWERTOOLS_SERVICE_NAME: 'driftwarden',
+    POWERTOOLS_METRICS_NAMESPACE: 'driftwarden',
+    NODE_NO_WARNINGS: '1',
+  };
+}
+
+export interface Invocation {
+  /** What the handler returned, or undefined when it threw. */
+  result?: Record<string, unknown> & { status?: string; outcomes?: { action: string; resource: string; status: string; detail: string }[] };
+  /** What the handler threw. */
+  error?: { name: string; message: string };
+  /** The process's output (the Powertools logs and metrics), for failure messages. */
+  logs: string;
+}
+
+/**
+ * Runs the handler once in a fresh Node process: `handler(event, context)` of the built bundle,
+ * with a Lambda-like context. The result travels back on file descriptor 3, so that the logs
+ * on stdout cannot be mistaken for it.
+ */
+const INVOKER = `
+const { writeSync } = require('node:fs');
+const { handler } = require(process.env.INTEGRATION_BUNDLE);
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', async () => {
+  const deadline = Date.now() + 60000;
+  const context = {
+    functionName: 'driftwarden-responder', functionVersion: '$LATEST', awsRequestId: process.env.INTEGRATION_REQUEST_ID,
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftwarden-responder', memoryLimitInMB: '512',
+    logGroupName: '/aws/lambda/driftwarden-responder', logStreamName: 'integration', callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {}, fail() {}, succeed() {},
+  };
+  let answer;
+  try {
+    answer = { result: await handler(JSON.parse(input), context) };
+  } catch (error) {
+    answer = { error: { name: (error && error.name) || 'Error', message: String((error && error.message) || error) } };
+  }
+  writeSync(3, JSON.stringify(answer));
+  process.exit(0);
+});
+`;
+
+export async function invokeResponder(event: unknown, env: NodeJS.ProcessEnv): Promise<Invocation> {
+  const child = spawn(process.execPath, ['-e', INVOKER], {
+    cwd: ROOT,
+    env: { ...env, INTEGRATION_BUNDLE: RESPONDER_BUNDLE, INTEGRATION_REQUEST_ID: randomUUID() },
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  let logs = '';
+  let answer = '';
+  child.stdout!.on('data', (c: Buffer) => (logs += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (logs += c.toString('utf8')));
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (answer += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
+  child.stdin!.end(JSON.stringify(event));
+  const code = await exited;
+  if (!answer) throw new Error(`the responder process exited with ${String(code)} and no answer:\n${logs.slice(-4000)}`);
+  return { ...(JSON.parse(answer) as Omit<Invocation, 'logs'>), logs };
+}
