@@ -12,12 +12,14 @@
  *   `arn:aws:iam::<account>:role/<name>` in that account (with DRIFTWARDEN_EXTERNAL_ID as
  *   the external id when set). An unknown home account counts as "same account": we never
  *   guess a role into an account we cannot name.
- * - The clients only replacement needs (CloudFormation, Auto Scaling, ELBv2) are
- *   constructed on first use, so containment does not pay for them.
+ * - Every client is constructed on first use: containment does not pay for the ones only
+ *   replacement needs (CloudFormation, Auto Scaling, ELBv2), nor for AWS Config, which only
+ *   restarting a stopped recorder needs.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -34,6 +36,12 @@ export interface AwsClients {
   readonly sns: SNSClient;
   readonly ssm: SSMClient;
   readonly cloudTrail: CloudTrailClient;
+  /**
+   * AWS Config, for restarting a recorder an untrusted actor stopped (restore-logging).
+   * Optional so that client sets built by hand before it existed still type-check; a set
+   * without it makes that step fail with a clear outcome, never act elsewhere.
+   */
+  readonly configService?: ConfigServiceClient;
 }
 
 /** Where the clients act. Both optional: absent means "the SDK default / the home account". */
@@ -149,6 +157,9 @@ export class LazyAwsClients implements AwsClients {
   }
   get cloudFormation(): CloudFormationClient {
     return this.once('cloudFormation', () => new CloudFormationClient(this.config));
+  }
+  get configService(): ConfigServiceClient {
+    return this.once('configService', () => new ConfigServiceClient(this.config));
   }
 }
 

@@ -2,7 +2,8 @@
  * The executor: carries out a plan on AWS, the only place that mutates anything.
  *
  * Order (containment is the critical path):
- *   1. revoke-rule and isolate-instance, all in parallel: containment.
+ *   1. revoke-rule, revert-tags, restore-logging and isolate-instance, all in parallel:
+ *      containment (revert-tags and restore-logging undo tampering with driftwarden itself).
  *   2. snapshot-volumes, tag, detach and notify, concurrently: the alert goes out while the
  *      evidence is taken (it lists those steps as deferred, in progress).
  *   3. replace.
@@ -28,6 +29,8 @@ import { run as isolateInstance } from './steps/isolate-instance';
 import { publishAlert, run as notify } from './steps/notify';
 import { outcome } from './steps/outcome';
 import { run as replace } from './steps/replace';
+import { run as restoreLogging } from './steps/restore-logging';
+import { run as revertTags } from './steps/revert-tags';
 import { run as revokeRule } from './steps/revoke-rule';
 import { run as snapshotVolumes } from './steps/snapshot-volumes';
 import { run as tag } from './steps/tag';
@@ -64,6 +67,8 @@ type Runner = (step: never, ctx: StepContext) => Promise<StepOutcome>;
 
 const RUNNERS: Record<StepAction, Runner> = {
   'revoke-rule': revokeRule as Runner,
+  'revert-tags': revertTags as Runner,
+  'restore-logging': restoreLogging as Runner,
   'isolate-instance': isolateInstance as Runner,
   'snapshot-volumes': snapshotVolumes as Runner,
   tag: tag as Runner,
@@ -73,7 +78,7 @@ const RUNNERS: Record<StepAction, Runner> = {
   terminate: terminate as Runner,
 };
 
-const CONTAINMENT: StepAction[] = ['revoke-rule', 'isolate-instance'];
+const CONTAINMENT: StepAction[] = ['revoke-rule', 'revert-tags', 'restore-logging', 'isolate-instance'];
 const EVIDENCE: StepAction[] = ['snapshot-volumes', 'tag', 'detach', 'notify'];
 /** Steps that must not run for an instance whose isolation failed. */
 const NEEDS_ISOLATION: StepAction[] = ['detach', 'replace', 'terminate'];

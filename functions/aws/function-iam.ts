@@ -36,6 +36,8 @@ const PIPELINE_STATE = [...IDEMPOTENCY, ...BLAST_RADIUS, ...AUDIT, ...ALERT_LIMI
 const PLAN_STEPS: readonly (StepAction | 'context')[] = [
   'context',
   'revoke-rule',
+  'revert-tags',
+  'restore-logging',
   'isolate-instance',
   'snapshot-volumes',
   'tag',

@@ -13,6 +13,8 @@ import { IAM_ACTIONS as ISOLATE } from './steps/isolate-instance';
 import { IAM_ACTIONS as NOTIFY } from './steps/notify';
 import { IAM_ACTIONS as RELEASE } from './steps/release';
 import { IAM_ACTIONS as REPLACE } from './steps/replace';
+import { IAM_ACTIONS as RESTORE_LOGGING } from './steps/restore-logging';
+import { IAM_ACTIONS as REVERT_TAGS } from './steps/revert-tags';
 import { IAM_ACTIONS as REVOKE } from './steps/revoke-rule';
 import { IAM_ACTIONS as SNAPSHOT } from './steps/snapshot-volumes';
 import { IAM_ACTIONS as TAG } from './steps/tag';
@@ -20,6 +22,8 @@ import { IAM_ACTIONS as TERMINATE } from './steps/terminate';
 
 export const STEP_IAM: Record<StepAction | 'release' | 'context', readonly string[]> = {
   'revoke-rule': REVOKE,
+  'revert-tags': REVERT_TAGS,
+  'restore-logging': RESTORE_LOGGING,
   'isolate-instance': ISOLATE,
   'snapshot-volumes': SNAPSHOT,
   tag: TAG,
@@ -50,6 +54,9 @@ export const MUTATING_COMMANDS = [
   'DeleteTagsCommand',
   'CreateSnapshotCommand',
   'TerminateInstancesCommand',
+  // CloudTrail, AWS Config (restarting what tampering stopped)
+  'StartLoggingCommand',
+  'StartConfigurationRecorderCommand',
   // Auto Scaling, ELBv2
   'DetachInstancesCommand',
   'DeregisterTargetsCommand',

@@ -14,7 +14,7 @@
  * | `exempt`      | every targeted resource carries a valid exemption                                  | notify |
  * | `held`        | driftwarden would act but could not read what it needs: fails closed               | notify |
  * | `observe`     | alert only (mode observe, forced observe, or nothing that can be contained)        | notify |
- * | `contain`     | revoke the offending rules / isolate, snapshot, tag, detach from target groups     | revoke-rule, isolate-instance, snapshot-volumes, tag, detach, notify |
+ * | `contain`     | revoke the offending rules / isolate, snapshot, tag, detach from target groups; undo tampering | revoke-rule, revert-tags, restore-logging, isolate-instance, snapshot-volumes, tag, detach, notify |
  * | `replace`     | contain, then replace through the stack or the Auto Scaling group, then terminate  | … detach, notify, replace, terminate |
  *
  * How the plan is built:
@@ -46,6 +46,10 @@
  *   containment seen again (redelivery, replay): it does not stop the plan.
  * - `driftwarden-tamper` findings are always reported: neither quarantine nor exemptions
  *   silence them (a DeleteTags of the quarantine tag is itself a change to a quarantined resource).
+ *   In contain or replace mode what can be undone safely is undone (tamper-response.ts):
+ *   driftwarden's tags are reverted (`revert-tags`), a stopped trail or Config recorder is
+ *   started again (`restore-logging`); nothing is isolated or replaced for them, and what
+ *   cannot be undone automatically (a deleted trail, a changed function) is a human action.
  */
 import { createHash } from 'node:crypto';
 import type { InstanceContext, Lookup, ResourceContext, SecurityGroupContext } from './context';
@@ -67,6 +71,7 @@ import { PolicyError } from './errors';
 import { evaluateExemption, type ExemptionVerdict } from './exemptions';
 import { SEVERITY_ORDER, type ChangeEvent, type Finding, type NotConfigured, type ResourceRef, type RuleId, type Severity, type SgRule } from './model';
 import type { Mode, Policy } from './policy/schema';
+import { planTamperResponse, type TamperResponse } from './tamper-response';
 import type { TrustVerdict } from './trust';
 
 /** Every decision value, in the order of the table above. */
@@ -301,13 +306,27 @@ export function planResponse(input: PlanInput): Plan {
   const held: string[] = [];
   const actionable: { finding: Finding; mode: Mode }[] = [];
   const exemptionCache = new Map<string, ExemptionVerdict>();
+  const tamperResponses = new Map<string, TamperResponse>();
 
   for (const finding of active) {
     const mode = modeOf(finding.rule);
     const { instances, groups } = targetsOf(finding);
     const targets = [...instances.map((id) => ({ id, kind: 'instance' as const })), ...groups.map((id) => ({ id, kind: 'group' as const }))];
     const destructive = mode === 'contain' || mode === 'replace';
-    if (finding.rule === 'driftwarden-tamper' || targets.length === 0) {
+    if (finding.rule === 'driftwarden-tamper') {
+      if (destructive) {
+        const response = planTamperResponse(event, finding, context, policy);
+        humanActions.push(...response.humanActions);
+        if (response.held.length > 0 && response.steps.length === 0) {
+          held.push(...response.held);
+          continue;
+        }
+        tamperResponses.set(finding.id, response);
+      }
+      actionable.push({ finding, mode });
+      continue;
+    }
+    if (targets.length === 0) {
       actionable.push({ finding, mode });
       continue;
     }
@@ -361,6 +380,7 @@ export function planResponse(input: PlanInput): Plan {
   if (quarantined.length > 0) warnings.push(`Not acted on (already quarantined): ${ruleList(quarantined)}.`);
   if (exempt.length > 0) warnings.push(`Not acted on (exempt): ${ruleList(exempt)}.`);
 
+  const tamperSteps: Step[] = [];
   const groupWork = new Map<string, GroupWork>();
   const instanceWork = new Map<string, InstanceWork>();
   let effective: Mode = 'observe';
@@ -374,6 +394,19 @@ export function planResponse(input: PlanInput): Plan {
       humanActions.push(`Fix ${source}: it launched ${finding.resources.filter((r) => r.type === 'instance').map((r) => r.id).join(', ') || 'the instance'} this way (${finding.rule}); replacing the instance would launch the same thing again.`);
     }
     if (mode === 'observe') continue;
+
+    // Tampering is undone, never contained: the instance whose tag was changed is not isolated.
+    const tamper = finding.rule === 'driftwarden-tamper' ? tamperResponses.get(finding.id) : undefined;
+    if (tamper) {
+      warnings.push(...tamper.warnings, ...tamper.held.map((h) => `Held: ${h}.`));
+      if (tamper.steps.length > 0) {
+        tamperSteps.push(...tamper.steps);
+        raise('contain');
+      } else {
+        warnings.push(`driftwarden-tamper is in ${mode} mode but there is nothing driftwarden can undo itself: observed.`);
+      }
+      continue;
+    }
 
     const { instances } = targetsOf(finding);
     let acted = false;
@@ -423,11 +456,10 @@ export function planResponse(input: PlanInput): Plan {
       if (finding.rule === 'ssh-key-material' && finding.resources.some((r) => r.type === 'key-pair')) {
         humanActions.push(`Review key pair ${finding.resources.filter((r) => r.type === 'key-pair').map((r) => r.id).join(', ')}: delete it unless it is needed.`);
       }
-      if (finding.rule === 'driftwarden-tamper') humanActions.push(`Restore what was changed: ${finding.summary}`);
     }
   }
 
-  const steps: Step[] = [];
+  const steps: Step[] = [...tamperSteps];
   for (const work of groupWork.values()) {
     const rules = [...work.rules.values()];
     const step: RevokeRuleStep = {
@@ -537,7 +569,8 @@ export function planResponse(input: PlanInput): Plan {
 
   const severity = maxSeverity(actionable.map((a) => a.finding)) ?? maxSeverity(findings) ?? 'MEDIUM';
   const decision: Decision = effective;
-  const verb = decision === 'observe' ? 'Observed' : decision === 'contain' ? 'Contained' : 'Contained and replacing';
+  const onlyTamper = actionable.every((a) => a.finding.rule === 'driftwarden-tamper');
+  const verb = decision === 'observe' ? 'Observed' : decision === 'contain' ? (onlyTamper ? 'Reverted' : 'Contained') : 'Contained and replacing';
   steps.push(notify(severity, `${verb}: ${actionable.map((a) => a.finding.summary).join('; ')}`, actionable[0].finding.id));
   return plan(decision, steps, { mode: effective, severity });
 }

@@ -324,6 +324,7 @@ function actingClients(deps: ResponderDeps, event: ChangeEvent): AwsClients {
     get cloudFormation() { return member.cloudFormation; },
     get ssm() { return member.ssm; },
     get cloudTrail() { return member.cloudTrail; },
+    get configService() { return member.configService; },
     get sns() { return home.sns; },
   };
 }
@@ -407,8 +408,10 @@ async function recordReplacements(deps: ResponderDeps, event: ChangeEvent, plan:
 
 async function sendLimitAlert(deps: ResponderDeps, event: ChangeEvent, plan: Plan, reason: string): Promise<void> {
   if (!deps.config.topicArn) return;
+  // The one alert of the window that says driftwarden stopped acting: always CRITICAL, whatever
+  // the severity of the finding that happened to cross the limit (blast-radius.ts promises it).
   await publishAlert(
-    { kind: 'limit-reached', event, plan, outcomes: [], details: [reason, 'driftwarden observes (alerts only) until the window ends. Investigate: many destructive actions at once usually means a bad rule or an incident.'] },
+    { kind: 'limit-reached', event, plan: { ...plan, severity: 'CRITICAL' }, outcomes: [], details: [reason, 'driftwarden observes (alerts only) until the window ends. Investigate: many destructive actions at once usually means a bad rule or an incident.'] },
     { clients: deps.homeClients, topicArn: deps.config.topicArn },
   );
 }

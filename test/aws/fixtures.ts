@@ -5,6 +5,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -223,6 +224,7 @@ export function mocks() {
     sns: mockClient(SNSClient),
     ssm: mockClient(SSMClient),
     cloudTrail: mockClient(CloudTrailClient),
+    configService: mockClient(ConfigServiceClient),
   };
 }
 export type Mocks = ReturnType<typeof mocks>;

@@ -4,7 +4,7 @@ import { STEP_ORDER } from '../../functions/core/decision';
 describe('IAM actions', () => {
   it.each([...STEP_ORDER, 'release', 'context'] as const)('%s declares the IAM actions it needs', (action) => {
     expect(STEP_IAM[action].length).toBeGreaterThan(0);
-    for (const iamAction of STEP_IAM[action]) expect(iamAction).toMatch(/^(ec2|autoscaling|elasticloadbalancing|cloudformation|sns|ssm|cloudtrail|iam):[A-Z][A-Za-z]+$/);
+    for (const iamAction of STEP_IAM[action]) expect(iamAction).toMatch(/^(ec2|autoscaling|elasticloadbalancing|cloudformation|sns|ssm|cloudtrail|config|iam):[A-Z][A-Za-z]+$/);
   });
 
   it('declares, for each mutating SDK command a step sends, the matching IAM action', () => {

@@ -61,6 +61,7 @@ const EXPECTED: Record<RuleId, Record<Exclude<Mode, 'off'>, { decision: string; 
   const revoke = { decision: 'contain', steps: ['revoke-rule', 'notify'] };
   const contain = { decision: 'contain', steps: ['isolate-instance', 'snapshot-volumes', 'tag', 'notify'] };
   const replace = { decision: 'replace', steps: ['isolate-instance', 'snapshot-volumes', 'tag', 'notify', 'replace', 'terminate'] };
+  const tamperRevert = { decision: 'contain', steps: ['restore-logging', 'notify'] };
   return {
     'admin-port-open-to-world': { observe, contain: revoke, replace: revoke },
     'security-group-manual-change': { observe, contain: revoke, replace: revoke },
@@ -68,7 +69,8 @@ const EXPECTED: Record<RuleId, Record<Exclude<Mode, 'off'>, { decision: string; 
     'shell-access': { observe, contain, replace },
     'unapproved-ami': { observe, contain, replace: contain },
     'ssh-key-material': { observe, contain, replace: contain },
-    'driftwarden-tamper': { observe, contain: observe, replace: observe },
+    // Tampering is undone (a stopped trail is started again), never isolated or replaced.
+    'driftwarden-tamper': { observe, contain: tamperRevert, replace: tamperRevert },
   };
 })();
 
@@ -430,15 +432,16 @@ describe('planResponse: quarantine and exemptions', () => {
     expect(stepOf(plan.steps, 'tag')[0].tags).toEqual(expect.objectContaining({ 'sec:quarantine': 'instance-manual-change:e' }));
   });
 
-  it('tampering is reported even on a quarantined resource', () => {
+  it('tampering is acted on even on a quarantined resource (the quarantine mark is put back, nothing is isolated)', () => {
     const tamper: Finding = { id: 'driftwarden-tamper:e', rule: 'driftwarden-tamper', severity: 'CRITICAL', summary: 'DeleteTags driftwarden:quarantined on i-0aaa', resources: [{ type: 'instance', id: 'i-0aaa' }] };
     const plan = planResponse({
-      event: anEvent({ kind: 'control', service: 'tags', tagKeys: ['driftwarden:quarantined'], resourceIds: ['i-0aaa'] }, { id: 'e' }),
+      event: anEvent({ kind: 'control', service: 'tags', tagKeys: ['driftwarden:quarantined'], resourceIds: ['i-0aaa'] }, { id: 'e', eventName: 'DeleteTags' }),
       classification: classification([tamper]),
       context: contextWith({ instances: [anInstance('i-0aaa', { tags: { 'driftwarden:quarantined': 'x' } })] }),
       policy: policyWith(),
     });
-    expect(plan.decision).toBe('observe');
+    expect(plan.decision).toBe('contain');
+    expect(actions(plan.steps)).toEqual(['revert-tags', 'notify']);
     expect(stepOf(plan.steps, 'notify')[0].severity).toBe('CRITICAL');
   });
 

@@ -49,7 +49,10 @@ export function describeWithMoto(name: string, body: () => void): void {
     });
     return;
   }
-  console.warn(`moto_server not found: integration tests skipped (${name}). Install it with \`pip install 'moto[server]'\`.`);
+  const notice = `moto_server not found: integration tests skipped (${name}). Install it with \`pip install 'moto[server]'\`.`;
+  console.warn(notice);
+  // Jest shows no console output for a suite whose every test is skipped: say it on stderr too.
+  process.stderr.write(`\n${notice}\n`);
   describe.skip(name, body);
 }
 

@@ -16,7 +16,6 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2Client,
-  RunInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -242,11 +241,26 @@ export interface ScalingGroup {
   instanceIds: string[];
 }
 
-export async function createScalingGroup(clients: MotoClients, network: Network, securityGroupId: string, groupName: string): Promise<ScalingGroup> {
+/**
+ * A group of two members. The launch template names no security group, so the members sit in
+ * the VPC's default group: moto reports an attached interface's groups as its own PLUS the
+ * instance's launch groups, so with launch groups a ModifyNetworkInterfaceAttribute would seem
+ * to add the isolation group instead of replacing the groups (AWS replaces them).
+ */
+export async function createScalingGroup(
+  clients: MotoClients,
+  network: Network,
+  groupName: string,
+  /**
+   * The stack that owns the group: its `aws:cloudformation:*` tags propagate to the members, as
+   * CloudFormation's do (moto accepts the reserved prefix from the API, which AWS would not).
+   */
+  ownerStack?: { stackName: string; stackId: string },
+): Promise<ScalingGroup> {
   const template = await clients.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: `${groupName}-template`,
-      LaunchTemplateData: { ImageId: network.imageId, InstanceType: 't3.micro', SecurityGroupIds: [securityGroupId] },
+      LaunchTemplateData: { ImageId: network.imageId, InstanceType: 't3.micro' },
     }),
   );
   await clients.autoScaling.send(
@@ -257,18 +271,19 @@ export async function createScalingGroup(clients: MotoClients, network: Network,
       DesiredCapacity: 2,
       VPCZoneIdentifier: network.subnetId,
       LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate!.LaunchTemplateId!, Version: '$Latest' },
+      ...(ownerStack
+        ? {
+            Tags: [
+              { Key: 'aws:cloudformation:stack-name', Value: ownerStack.stackName },
+              { Key: 'aws:cloudformation:stack-id', Value: ownerStack.stackId },
+              { Key: 'aws:cloudformation:logical-id', Value: 'WorkloadGroup' },
+            ].map((tag) => ({ ...tag, PropagateAtLaunch: true, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
+          }
+        : {}),
     }),
   );
   const group = await clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }));
   const instanceIds = (group.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
   if (instanceIds.length !== 2) throw new Error(`group ${groupName} launched ${instanceIds.length} instances, expected 2`);
   return { groupName, instanceIds };
-}
-
-/** An instance launched by hand, not from a stack or a group (for cases that need a plain instance). */
-export async function runInstance(ec2: EC2Client, network: Network, securityGroupId: string): Promise<string> {
-  const res = await ec2.send(
-    new RunInstancesCommand({ ImageId: network.imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: network.subnetId, SecurityGroupIds: [securityGroupId] }),
-  );
-  return res.Instances![0]!.InstanceId!;
 }

@@ -159,23 +159,37 @@ export const DEFAULT_MAX_DEPTH = 64;
  * (outside strings), so that a payload nested 10,000 levels deep is measured without
  * recursion and rejected before `JSON.parse` sees it. Stops counting as soon as `limit`
  * is passed.
+ *
+ * Strings are skipped with `indexOf` (a native search) rather than character by character:
+ * most of a CloudTrail text is inside strings, so this is several times faster on a 1.4 MB
+ * log file. A quote ends a string when the run of backslashes before it is even. An
+ * unterminated string ends the scan (JSON.parse rejects such a text anyway).
  */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
+  const length = text.length;
+  let i = 0;
+  while (i < length) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i += 1;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+    if (c === 0x22 /* " */) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1) {
+        let backslashes = 0;
+        for (let k = end - 1; k > i && text.charCodeAt(k) === 0x5c /* \ */; k -= 1) backslashes += 1;
+        if ((backslashes & 1) === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (end === -1) return false;
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth += 1;
       if (depth > limit) return true;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       depth -= 1;
     }
+    i += 1;
   }
   return false;
 }
@@ -206,39 +220,57 @@ export function parseJsonText(text: unknown, limits: TextLimits = {}): ParsedJso
 const CREDENTIAL_KEYS = new Set(['accesskeyid', 'secretaccesskey', 'sessiontoken']);
 export const REDACTED = '[redacted by driftwarden]';
 
+/** Only keys of these lengths can be credential keys: most keys are ruled out without lower-casing them. */
+const mayBeCredentialKey = (key: string): boolean =>
+  (key.length === 11 || key.length === 12 || key.length === 15) && CREDENTIAL_KEYS.has(key.toLowerCase());
+
 /**
  * A copy of `value` in which every access key id, secret key and session token is
  * replaced by a marker: the audit trail keeps the record, not the credentials.
  * Untouched branches are shared, not copied. Branches deeper than `maxDepth` are kept
  * as they are (guarded input is never that deep).
+ *
+ * Called for every record of a replay, so it is written for speed: `for…in` with an own-key
+ * check (no key array per object), primitives skipped without a call, and a key lower-cased
+ * only when its length is that of a credential key.
  */
 export function redactCredentials(value: unknown, maxDepth = 64): unknown {
-  const walk = (v: unknown, depth: number): unknown => {
-    if (depth > maxDepth) return v;
-    if (Array.isArray(v)) {
-      let copy: unknown[] | undefined;
-      for (let i = 0; i < v.length; i += 1) {
-        const r = walk(v[i], depth + 1);
-        if (r !== v[i]) {
-          copy ??= v.slice();
-          copy[i] = r;
-        }
+  return typeof value === 'object' && value !== null ? redactBranch(value, 0, maxDepth) : value;
+}
+
+function redactBranch(value: object, depth: number, maxDepth: number): unknown {
+  if (depth > maxDepth) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      if (typeof item !== 'object' || item === null) continue;
+      const redacted = redactBranch(item, depth + 1, maxDepth);
+      if (redacted !== item) {
+        copy ??= value.slice();
+        copy[i] = redacted;
       }
-      return copy ?? v;
     }
-    if (isRecord(v)) {
-      let copy: JsonRecord | undefined;
-      for (const k of Object.keys(v)) {
-        const child = v[k];
-        const r = CREDENTIAL_KEYS.has(k.toLowerCase()) && typeof child === 'string' && child !== REDACTED ? REDACTED : walk(child, depth + 1);
-        if (r !== child) {
-          copy ??= { ...v };
-          copy[k] = r;
-        }
-      }
-      return copy ?? v;
+    return copy ?? value;
+  }
+  const record = value as JsonRecord;
+  let copy: JsonRecord | undefined;
+  for (const key in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+    const child = record[key];
+    let redacted: unknown;
+    if (typeof child === 'string') {
+      if (child === REDACTED || !mayBeCredentialKey(key)) continue;
+      redacted = REDACTED;
+    } else if (typeof child === 'object' && child !== null) {
+      redacted = redactBranch(child, depth + 1, maxDepth);
+    } else {
+      continue;
     }
-    return v;
-  };
-  return walk(value, 0);
+    if (redacted !== child) {
+      copy ??= { ...record };
+      copy[key] = redacted;
+    }
+  }
+  return copy ?? value;
 }

@@ -44,7 +44,7 @@ export const policySchema = z
         'shell-access': ruleSettings('replace', 'A shell or command run on an instance by an untrusted actor.'),
         'unapproved-ami': ruleSettings('contain', 'An instance launched from an AMI that is not an approved golden image.'),
         'ssh-key-material': ruleSettings('contain', 'A key pair created or imported, or an instance launched with a key.'),
-        'driftwarden-tamper': ruleSettings('observe', "Tampering with driftwarden's controls, the trail or Config."),
+        'driftwarden-tamper': ruleSettings('contain', "Tampering with driftwarden's controls, the trail or Config. contain reverts driftwarden's own tags and restarts a stopped trail or Config recorder (safe and reversible); the rest is for a human."),
       })
       .strict()
       .prefault({})

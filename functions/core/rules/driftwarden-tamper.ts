@@ -57,7 +57,7 @@ export const driftwardenTamper: Rule = {
   id: 'driftwarden-tamper',
   severity: 'CRITICAL',
   description: "Tampering with driftwarden's functions, rules, kill switch or tags, or with CloudTrail or AWS Config, by an untrusted actor.",
-  defaultMode: 'observe',
+  defaultMode: 'contain',
   actorMatters: true,
   evaluate({ event, policy, trust }: RuleInput): RuleResult {
     const change = event.change;

@@ -138,7 +138,7 @@ describe('the shipped policy files', () => {
       'shell-access': 'replace',
       'unapproved-ami': 'contain',
       'ssh-key-material': 'contain',
-      'driftwarden-tamper': 'observe',
+      'driftwarden-tamper': 'contain',
     });
   });
 });

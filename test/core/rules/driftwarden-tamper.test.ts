@@ -8,8 +8,8 @@ const control = (eventSource: string, eventName: string, change: Omit<ControlCha
 const flagged = (event: ChangeEvent, policy = trustingPolicy()) => findingsOf(driftwardenTamper.evaluate(inputOf(event, policy)));
 
 describe('driftwarden-tamper', () => {
-  it('is CRITICAL, observes by default, and cares who did it', () => {
-    expect(driftwardenTamper).toMatchObject({ severity: 'CRITICAL', defaultMode: 'observe', actorMatters: true });
+  it('is CRITICAL, contains (reverts) by default, and cares who did it', () => {
+    expect(driftwardenTamper).toMatchObject({ severity: 'CRITICAL', defaultMode: 'contain', actorMatters: true });
   });
 
   it('flags an untrusted user stopping CloudTrail logging, naming the trail', () => {
