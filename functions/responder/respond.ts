@@ -68,7 +68,10 @@ export interface ResponderState {
     release(accountId: string, count: number, windowStart: string): Promise<boolean>;
   };
   alerts(policy: Policy): { admit(accountId: string, summaryLine: string): Promise<{ send: boolean }> };
-  audit: { record(entry: { event: ChangeEvent; plan: Plan; outcomes: StepOutcome[]; decidedAt: string }): Promise<unknown> };
+  audit: {
+    record(entry: { event: ChangeEvent; plan: Plan; outcomes: StepOutcome[]; decidedAt: string }): Promise<unknown>;
+    recordFollowUp?(entry: { followUpOf: string; status: string; detail: string; resources: string[]; decidedAt: string; outcomes?: StepOutcome[] }): Promise<unknown>;
+  };
   replacements?: { record(entry: ReplacementRecord): Promise<unknown> };
 }
 

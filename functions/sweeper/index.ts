@@ -68,5 +68,19 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
     cursor: result.cursor,
   });
   for (const warning of result.warnings) logger.warn(warning);
+  // Terminations after the forensic hold are decisions too: audit each one.
+  await Promise.all(
+    result.terminations.map((outcome) =>
+      (responder.state.audit.recordFollowUp?.({
+          followUpOf: `forensic-hold:${outcome.resource}`,
+          status: outcome.status === 'done' || outcome.status === 'already-done' ? 'terminated' : `termination-${outcome.status}`,
+          detail: outcome.detail,
+          resources: [outcome.resource],
+          decidedAt: new Date().toISOString(),
+          outcomes: [outcome],
+        }) ?? Promise.resolve())
+        .catch((error: unknown) => logger.error('audit follow-up not written', { error: String(error), instance: outcome.resource })),
+    ),
+  );
   return result;
 };

@@ -154,6 +154,51 @@ export class AuditTrail {
     return written;
   }
 
+  /**
+   * Record a follow-up to an earlier decision (the watcher's "replaced", "kept", "terminated";
+   * the sweeper's terminations after the hold), filed under every resource it names and on the
+   * day index, like a decision, with `followUpOf` naming the original event.
+   */
+  async recordFollowUp(entry: {
+    followUpOf: string;
+    status: string;
+    detail: string;
+    resources: string[];
+    accountId?: string;
+    region?: string;
+    decidedAt: string;
+    outcomes?: StepOutcome[];
+  }): Promise<{ pk: string; sk: string }[]> {
+    const decided = new Date(entry.decidedAt);
+    if (Number.isNaN(decided.getTime())) throw new StateInputError(`audit: decidedAt is not a time: ${String(entry.decidedAt)}`, { eventId: entry.followUpOf });
+    const decidedAt = decided.toISOString();
+    const eventId = `${entry.followUpOf}#${entry.status}`;
+    const sortKey = `${decidedAt}#${eventId}`;
+    const resources = [...new Set(entry.resources.filter((r) => typeof r === 'string' && r.trim() !== ''))];
+    const common = {
+      eventId,
+      followUpOf: entry.followUpOf,
+      eventName: 'follow-up',
+      decision: entry.status,
+      detail: entry.detail.slice(0, 2000),
+      accountId: entry.accountId,
+      region: entry.region,
+      decidedAt,
+      resources: resources.map((id) => ({ type: id.startsWith('i-') ? 'instance' : 'other', id })),
+      outcomes: redactSecrets(entry.outcomes ?? []),
+      expiresAt: epochSeconds(decided) + this.retentionDays * 86_400,
+    };
+    const keys = (resources.length > 0 ? resources : [eventId]).map((id, i) => ({
+      ...common,
+      pk: resources.length > 0 ? `resource#${id}` : `event#${eventId}`,
+      sk: resources.length > 0 ? sortKey : 'decision',
+      ...(resources.length > 0 ? { resourceId: id } : {}),
+      ...(i === 0 ? { gsi1pk: `day#${decidedAt.slice(0, 10)}`, gsi1sk: sortKey } : {}),
+    }));
+    await Promise.all(keys.map((Item) => this.documents.send(new PutCommand({ TableName: this.tableName, Item }))));
+    return keys.map((k) => ({ pk: k.pk, sk: k.sk }));
+  }
+
   /** A resource's decisions, oldest first, optionally within [from, to] (ISO-8601). */
   async byResource(resourceId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
     const id = typeof resourceId === 'string' ? resourceId.trim() : '';

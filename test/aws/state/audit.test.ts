@@ -234,3 +234,25 @@ describe('redactSecrets', () => {
     expect(redactSecrets({ id: 'AKIA-not-a-key', ami: 'ami-0abcdef1234567890' })).toEqual({ id: 'AKIA-not-a-key', ami: 'ami-0abcdef1234567890' });
   });
 });
+
+describe('follow-ups to a decision', () => {
+  it('files the watcher’s "replaced" under both instances and on the day index, linked to the original update', async () => {
+    const audit = trail();
+    await audit.recordFollowUp({
+      followUpOf: 'driftwarden-instance-manual-change-ev1',
+      status: 'replaced',
+      detail: 'replaced i-0old with i-0new; i-0old terminated',
+      resources: ['i-0old', 'i-0new'],
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      decidedAt: '2026-05-04T11:00:00Z',
+    });
+    const old = await audit.byResource('i-0old');
+    const fresh = await audit.byResource('i-0new');
+    expect(old).toHaveLength(1);
+    expect(fresh).toHaveLength(1);
+    expect(old[0]).toMatchObject({ decision: 'replaced', eventName: 'follow-up', eventId: 'driftwarden-instance-manual-change-ev1#replaced' });
+    const day = await audit.byTime('2026-05-04T00:00:00Z', '2026-05-04T23:59:59Z');
+    expect(day.map((r) => r.eventId)).toEqual(['driftwarden-instance-manual-change-ev1#replaced']);
+  });
+});
