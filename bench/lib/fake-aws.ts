@@ -148,7 +148,7 @@ function instanceXml(i: SnapshotInstance, accountId: string): string {
 }
 
 function groupXml(g: { groupId: string; groupName?: string; vpcId?: string; tags?: Record<string, string> }, accountId: string): string {
-  return el('ownerId', accountId) + el('groupId', g.groupId) + el('groupName', g.groupName ?? g.groupId) + el('groupDescription', g.groupName ?? g.groupId) + el('vpcId', g.vpcId) + '<ipPermissions/><ipPermissionsEgress/>' + tagSet(g.tags);
+  return el('ownerId', accountId) + el('groupId', g.groupId) + el('groupName', g.groupName ?? g.groupId) + el('groupDescription', g.groupName ?? g.groupId) + el('vpcId', g.vpcId) + (g.groupName?.startsWith('driftwarden-untrack-') ? `<ipPermissions><item><ipProtocol>-1</ipProtocol><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges><ipv6Ranges><item><cidrIpv6>::/0</cidrIpv6></item></ipv6Ranges></item></ipPermissions><ipPermissionsEgress><item><ipProtocol>-1</ipProtocol><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges><ipv6Ranges><item><cidrIpv6>::/0</cidrIpv6></item></ipv6Ranges></item></ipPermissionsEgress>` : '<ipPermissions/><ipPermissionsEgress/>') + tagSet(g.tags);
 }
 
 function ruleXml(groupId: string, accountId: string, id: string, egress: boolean, cidr: { v4?: string; v6?: string }): string {

@@ -121,6 +121,14 @@ function createTagsKeys(record: Record<string, unknown>): string[] {
   return (params?.tagSet?.items ?? []).map((i) => i.key).filter((k): k is string => typeof k === 'string');
 }
 
+type SettledAttributes<T> = { ok: true; value: T } | { ok: false; error: unknown };
+function settleAttributes<T>(promise: Promise<T>): Promise<SettledAttributes<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
 export class AwsContextReader implements ContextReader {
   private readonly instanceTries: number;
   private readonly backoffMs: number;
@@ -137,7 +145,20 @@ export class AwsContextReader implements ContextReader {
     this.maxLookupPages = Math.max(1, options.maxLookupPages ?? 5);
   }
 
+  /**
+   * The instance and its two attributes. The attributes need only the instance id, so they go
+   * out together with DescribeInstances (one round trip, not two). A just-launched instance
+   * can be invisible to both for a moment: when DescribeInstances had to be asked again, the
+   * attributes are asked again too if their first answer was an error.
+   */
   async instance(instanceId: string): Promise<Lookup<InstanceContext>> {
+    const readAttributes = () =>
+      Promise.all([
+        this.clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
+        this.clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+      ]);
+    // Settled at once so that a rejection never goes unobserved while DescribeInstances runs.
+    let attributes = settleAttributes(readAttributes());
     try {
       let instance: Instance | undefined;
       for (let attempt = 1; attempt <= this.instanceTries; attempt++) {
@@ -150,10 +171,14 @@ export class AwsContextReader implements ContextReader {
       }
       if (!instance) return notFound();
       if (instance.State?.Name === 'terminated') return found(toInstanceContext(instance));
-      const [protection, shutdown] = await Promise.all([
-        this.clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
-        this.clients.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
-      ]);
+      let answered = await attributes;
+      // The early attribute reads may have raced an instance that was not yet visible.
+      if (!answered.ok && hasErrorName(answered.error, 'InvalidInstanceID.NotFound')) {
+        attributes = settleAttributes(readAttributes());
+        answered = await attributes;
+      }
+      if (!answered.ok) throw answered.error;
+      const [protection, shutdown] = answered.value;
       return found(
         toInstanceContext(instance, {
           terminationProtection: protection.DisableApiTermination?.Value ?? false,

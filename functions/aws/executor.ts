@@ -26,6 +26,7 @@ import type { AwsClients } from './clients';
 import { realSleep, type AlertOptions, type StepContext } from './steps/context';
 import { run as detach } from './steps/detach';
 import { run as isolateInstance } from './steps/isolate-instance';
+import type { DriftwardenGroupsPrefetch } from './steps/isolation-group';
 import { publishAlert, run as notify } from './steps/notify';
 import { outcome } from './steps/outcome';
 import { run as replace } from './steps/replace';
@@ -52,6 +53,8 @@ export interface ExecuteDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Alert inputs computed by the shell while containment runs (storm gate, drift details, trust). */
   alert?: AlertOptions;
+  /** The region's driftwarden groups, prefetched with the context reads (handed to the isolate step). */
+  isolationGroups?: DriftwardenGroupsPrefetch;
 }
 
 export interface ExecutionResult {
@@ -102,6 +105,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<Execut
     outcomes,
     ...(topicArn ? { topicArn } : {}),
     ...(deps.alert ? { alert: deps.alert } : {}),
+    ...(deps.isolationGroups ? { isolationGroups: deps.isolationGroups } : {}),
   });
   const known = (): StepOutcome[] => plan.steps.filter((s) => results.has(s)).map((s) => results.get(s)!);
 

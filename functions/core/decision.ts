@@ -93,6 +93,15 @@ export interface IsolateInstanceStep extends StepBase {
   networkInterfaces: { networkInterfaceId: string; groups: string[] }[];
   /** Forensic hold: enable termination protection and shutdown behaviour "stop". */
   forensicHold: boolean;
+  // What the context read says about the instance, so that the executor need not read it again
+  // before moving it (a round trip saved on the way to containment). All optional: a step
+  // without `terminationProtection` makes the executor read the instance itself.
+  /** DisableApiTermination when the context was read. */
+  terminationProtection?: boolean;
+  /** instanceInitiatedShutdownBehavior when the context was read. */
+  shutdownBehavior?: string;
+  /** The instance's `driftwarden:*` tags when the context was read (an earlier isolation's record). */
+  driftwardenTags?: Record<string, string>;
 }
 
 export interface SnapshotVolumesStep extends StepBase {

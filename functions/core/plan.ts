@@ -90,6 +90,8 @@ export const DECISIONS: readonly Decision[] = [
 
 /** The tag that says in a few words why an instance was quarantined. */
 export const REASON_TAG = 'driftwarden:reason';
+/** Tags driftwarden writes on an instance (the isolate step carries them, so it need not read them again). */
+const DRIFTWARDEN_TAG_PREFIX = 'driftwarden:';
 
 /**
  * What `planResponse` reads of a classification (the shape `classify` returns); declared here
@@ -483,6 +485,9 @@ export function planResponse(input: PlanInput): Plan {
       ...(instance.vpcId ? { vpcId: instance.vpcId } : {}),
       networkInterfaces: instance.networkInterfaces.map((eni) => ({ networkInterfaceId: eni.networkInterfaceId, groups: [...eni.groups] })),
       forensicHold: holdSeconds > 0,
+      ...(instance.terminationProtection !== undefined ? { terminationProtection: instance.terminationProtection } : {}),
+      ...(instance.shutdownBehavior !== undefined ? { shutdownBehavior: instance.shutdownBehavior } : {}),
+      driftwardenTags: Object.fromEntries(Object.entries(instance.tags).filter(([key]) => key.startsWith(DRIFTWARDEN_TAG_PREFIX))),
       reason: `Isolate ${work.instanceId} (${ruleNames}): ${why}. Its current groups are recorded for release.`,
     };
     steps.push(isolate);

@@ -29,6 +29,7 @@ import type { Policy } from '../core/policy/schema';
 import { violationKeysForFindings } from '../core/violation-keys';
 import type { AwsClients, ClientTarget } from '../aws/clients';
 import { executePlan } from '../aws/executor';
+import { prefetchDriftwardenGroups } from '../aws/steps/isolation-group';
 import { publishAlert } from '../aws/steps/notify';
 import type { ResponderConfig } from './config';
 
@@ -64,7 +65,7 @@ export interface ResponderState {
     release(keys: string[], claimant: string): Promise<void>;
   };
   blastRadius(policy: Policy): {
-    tryAcquire(accountId: string, count: number): Promise<{ allowed: boolean; used: number; limit: number; firstDenial: boolean; windowStart: string; unavailable?: string }>;
+    tryAcquire(accountId: string, count: number, options?: { speculative?: boolean }): Promise<{ allowed: boolean; used: number; limit: number; firstDenial: boolean; windowStart: string; unavailable?: string }>;
     release(accountId: string, count: number, windowStart: string): Promise<boolean>;
   };
   alerts(policy: Policy): { admit(accountId: string, summaryLine: string): Promise<{ send: boolean }> };
@@ -162,16 +163,27 @@ export async function respondToChangeEvent(
 
   // What the event alone says (pure, no context): enough to claim the violation and take the
   // allowance for isolation in the same round trip as the reads.
-  const preliminary = classify(event, policy, emptyContext(nowIso)).findings;
+  // A rule that needs context to judge (an unapproved AMI) is assumed to find what it could find:
+  // claiming and reserving for a violation that turns out not to be one costs a release later,
+  // while waiting for the reads first would cost a round trip before containment.
+  const pre = classify(event, policy, emptyContext(nowIso));
+  const preliminary = [...pre.findings, ...pre.undetermined.map((u) => possibleFinding(u, event))];
   const speculativeKeys = mayMutate ? violationKeysForFindings(preliminary, event.id) : [];
-  const speculativeIsolations = mayMutate ? countInstancesToContain(preliminary, policy) : 0;
+  const speculativeIsolations = mayMutate ? destructiveActionsToExpect(preliminary, policy) : 0;
   const limiter = deps.state.blastRadius(policy);
 
   // Round trip 1, all together.
   const evaluation = settle(evaluateNormalized({ rejected: false, event }, { policy, reader, now: nowIso, dryRun: policy.dryRun }));
   const killSwitch = settle(deps.readKillSwitch(deps.homeClients.ssm, killSwitchName(policy, config)));
   const claims = speculativeKeys.length > 0 ? settle(deps.state.claims.claim(speculativeKeys, options.idempotencyKey, CLAIM_TTL_SECONDS)) : undefined;
-  const allowance = speculativeIsolations > 0 ? settle(limiter.tryAcquire(event.accountId, speculativeIsolations)) : undefined;
+  const allowance = speculativeIsolations > 0 ? settle(limiter.tryAcquire(event.accountId, speculativeIsolations, { speculative: true })) : undefined;
+  // The isolation groups are among the reads isolation needs: read them now, with the rest.
+  // Nothing is kept across invocations; the isolate step judges each group from this answer.
+  // Asked for every change to an instance, not only those the event alone says to isolate: a
+  // finding that needs context (an unapproved AMI) is known only after the reads.
+  const mayIsolate = speculativeIsolations > 0 || (mayMutate && !event.readOnly && event.resources.some((r) => r.type === 'instance'));
+  const isolationGroups = mayIsolate ? prefetchDriftwardenGroups(clients.ec2) : undefined;
+  isolationGroups?.catch(() => undefined); // a failed prefetch only means a per-VPC lookup
 
   const once = await deps.state.once.run(options.idempotencyKey, async (): Promise<ResponseSummary> => {
     const evaluated = await evaluation;
@@ -192,25 +204,51 @@ export async function respondToChangeEvent(
     let findings = classification.findings;
     let plan = overrides.forceObserve ? replan(findings) : ev.plan;
 
-    // Violation claims: act only on what no other delivery is acting on.
+    // The allowance taken with the reads (speculative: a denial of it is not yet a denial).
+    const spec = allowance ? await allowance : undefined;
+    let taken = spec?.ok && spec.value.allowed ? speculativeIsolations : 0;
+    let windowStart = spec?.ok && spec.value.allowed ? spec.value.windowStart : undefined;
+    const housekeeping: Promise<unknown>[] = [];
+    const giveBack = (count: number): void => {
+      if (count > 0 && windowStart) housekeeping.push(settle(limiter.release(event.accountId, count, windowStart)));
+    };
+    const destructiveSteps = (p: Plan): number => (mayMutate ? p.steps.filter((s) => DESTRUCTIVE.has(s.action)).length : 0);
+
+    // Violation claims (act only on what no other delivery is acting on) and whatever allowance
+    // the plan needs beyond the speculative one go out together: one round trip, not two.
     const heldHere = new Set<string>();
+    let claimsRead = false;
+    const byOthers = new Map<string, string>();
+    let extra: Settled<Awaited<ReturnType<typeof limiter.tryAcquire>>> | undefined;
+    let limitReached: string | undefined;
+    if (spec && !spec.ok) limitReached = `blast-radius limit unreadable (${errorText(spec.error)})`;
+    else if (spec?.ok && spec.value.unavailable) limitReached = spec.value.unavailable;
     if (mayMutate && hasMutatingSteps(plan)) {
       const wanted = violationKeysForFindings(findings, event.id);
       const speculative = claims ? await claims : undefined;
+      claimsRead = true;
       if (speculative && !speculative.ok) throw speculative.error; // fail closed: cannot tell who acts
-      const byOthers = new Map<string, string>();
       for (const key of speculative?.value.claimed ?? []) heldHere.add(key);
       for (const { key, by } of speculative?.value.alreadyClaimed ?? []) byOthers.set(key, by);
       const missing = wanted.filter((k) => !heldHere.has(k) && !byOthers.has(k));
-      if (missing.length > 0) {
-        const late = await deps.state.claims.claim(missing, options.idempotencyKey, CLAIM_TTL_SECONDS);
-        late.claimed.forEach((k) => heldHere.add(k));
-        late.alreadyClaimed.forEach(({ key, by }) => byOthers.set(key, by));
+      const shortfall = limitReached ? 0 : destructiveSteps(plan) - taken;
+      const [late, more] = await Promise.all([
+        missing.length > 0 ? deps.state.claims.claim(missing, options.idempotencyKey, CLAIM_TTL_SECONDS) : undefined,
+        shortfall > 0 ? settle(limiter.tryAcquire(event.accountId, shortfall)) : undefined,
+      ]);
+      late?.claimed.forEach((k) => heldHere.add(k));
+      late?.alreadyClaimed.forEach(({ key, by }) => byOthers.set(key, by));
+      extra = more;
+      if (more?.ok && more.value.allowed) {
+        taken += shortfall;
+        windowStart ??= more.value.windowStart;
       }
       const ours = findings.filter((f) => violationKeysForFindings([f], event.id).some((k) => !byOthers.has(k)));
       if (ours.length < findings.length) {
         const handledBy = [...new Set(byOthers.values())].join(', ');
         if (ours.length === 0) {
+          giveBack(taken);
+          await Promise.all(housekeeping);
           deps.logger.info('violation already handled by another delivery', { ...log, handledBy });
           return { status: 'duplicate', eventId: event.id, eventName: event.eventName, decision: plan.decision, reason: `already handled by ${handledBy}` };
         }
@@ -220,41 +258,36 @@ export async function respondToChangeEvent(
       }
     }
 
-    // Blast radius: the allowance taken speculatively, corrected to what the plan needs.
-    const needed = mayMutate ? plan.steps.filter((s) => DESTRUCTIVE.has(s.action)).length : 0;
-    let taken = 0;
-    let windowStart: string | undefined;
-    const speculativeAllowance = allowance ? await allowance : undefined;
-    if (speculativeAllowance?.ok && speculativeAllowance.value.allowed) {
-      taken = speculativeIsolations;
-      windowStart = speculativeAllowance.value.windowStart;
-    }
-    let limitReached: string | undefined;
-    let firstDenial = speculativeAllowance?.ok === true && speculativeAllowance.value.firstDenial;
-    if (speculativeAllowance && !(speculativeAllowance.ok && speculativeAllowance.value.allowed) && needed > 0) {
-      limitReached = speculativeAllowance.ok
-        ? speculativeAllowance.value.unavailable ?? `blast-radius limit reached: ${speculativeAllowance.value.limit} destructive actions per ${policy.limits.windowMinutes} minutes`
-        : `blast-radius limit unreadable (${errorText(speculativeAllowance.error)})`;
-    } else if (needed > taken) {
-      const more = await limiter.tryAcquire(event.accountId, needed - taken);
-      if (more.allowed) {
-        taken = needed;
-        windowStart ??= more.windowStart;
-      } else {
-        firstDenial ||= more.firstDenial;
-        limitReached = more.unavailable ?? `blast-radius limit reached: ${more.limit} destructive actions per ${policy.limits.windowMinutes} minutes`;
+    // Blast radius: what the plan needs against what was granted.
+    const needed = destructiveSteps(plan);
+    let firstDenial = false;
+    if (!limitReached && needed > taken) {
+      if (extra && !extra.ok) limitReached = `blast-radius limit unreadable (${errorText(extra.error)})`;
+      else if (extra?.ok && extra.value.unavailable) limitReached = extra.value.unavailable;
+      else {
+        firstDenial = extra?.ok === true && extra.value.firstDenial;
+        limitReached = `blast-radius limit reached: ${policy.limits.maxDestructiveActions} destructive actions per ${policy.limits.windowMinutes} minutes`;
       }
     }
-    const housekeeping: Promise<unknown>[] = [];
-    if (limitReached) {
+    if (limitReached && needed > 0) {
       deps.logger.error('blast-radius limit: observing instead of acting', { ...log, reason: limitReached });
       deps.metrics.addMetric('BlastRadiusLimited', MetricUnit.Count, 1);
       plan = replan(findings, { forceObserve: limitReached });
       if (firstDenial) housekeeping.push(settle(sendLimitAlert(deps, event, plan, limitReached)));
+      giveBack(taken);
+    } else {
+      giveBack(taken - needed);
     }
-    const unused = limitReached ? taken : Math.max(0, taken - needed);
-    if (unused > 0 && windowStart) housekeeping.push(settle(limiter.release(event.accountId, unused, windowStart)));
-    if (heldHere.size > 0 && !hasMutatingSteps(plan)) housekeeping.push(settle(deps.state.claims.release([...heldHere], options.idempotencyKey)));
+
+    // Claims this delivery will not act on (taken speculatively, or the plan ended up observing)
+    // are given back, so the sweeper or a later delivery can act on them.
+    if (claims && !claimsRead) {
+      const speculative = await claims;
+      if (speculative.ok) speculative.value.claimed.forEach((k) => heldHere.add(k));
+    }
+    const acting = hasMutatingSteps(plan) ? new Set(violationKeysForFindings(plan.findings, event.id)) : new Set<string>();
+    const unusedClaims = [...heldHere].filter((k) => !acting.has(k));
+    if (unusedClaims.length > 0) housekeeping.push(settle(deps.state.claims.release(unusedClaims, options.idempotencyKey)));
 
     // Execute: containment first, then evidence and the alert together, then replacement.
     const hasNotify = plan.steps.some((s) => s.action === 'notify');
@@ -269,6 +302,7 @@ export async function respondToChangeEvent(
       ...(config.topicArn ? { topicArn: config.topicArn } : {}),
       now: deps.now,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(isolationGroups ? { isolationGroups } : {}),
       alert: {
         ...(gate ? { gate } : {}),
         ...(driftDetails ? { details: driftDetails } : {}),
@@ -332,16 +366,29 @@ function actingClients(deps: ResponderDeps, event: ChangeEvent): AwsClients {
   };
 }
 
-/** Instances the preliminary findings would isolate (contain or replace mode). */
-function countInstancesToContain(findings: Finding[], policy: Policy): number {
-  const instances = new Set<string>();
+/**
+ * Destructive actions (blast radius) the preliminary findings would take: per instance, 1 in
+ * contain mode (isolate) and 3 in replace mode (isolate, replace, terminate). Over-asking is
+ * harmless: the unused part is given back after containment, off the critical path, and a
+ * denial of the larger request is retried with the exact count.
+ */
+function destructiveActionsToExpect(findings: Finding[], policy: Policy): number {
+  const instances = new Map<string, number>();
   for (const f of findings) {
     const mode = policy.rules[f.rule]?.mode;
     if (mode !== 'contain' && mode !== 'replace') continue;
     if (f.rule === 'driftwarden-tamper' || f.rule === 'security-group-manual-change' || f.rule === 'admin-port-open-to-world') continue;
-    f.resources.filter((r) => r.type === 'instance').forEach((r) => instances.add(r.id));
+    // Launch-time findings are contained, never replaced: one action per instance.
+    const weight = mode === 'replace' && !f.launchTime ? 3 : 1;
+    for (const r of f.resources) if (r.type === 'instance') instances.set(r.id, Math.max(instances.get(r.id) ?? 0, weight));
   }
-  return instances.size;
+  return [...instances.values()].reduce((sum, n) => sum + n, 0);
+}
+
+/** The finding an undetermined rule would make if the context confirmed it (launch-time rules only name instances). */
+function possibleFinding(u: { rule: Finding['rule']; reason: string; resources: Finding['resources'] }, event: ChangeEvent): Finding {
+  const launch = u.rule === 'unapproved-ami' || u.rule === 'ssh-key-material';
+  return { id: `${u.rule}:${event.id}`, rule: u.rule, severity: 'HIGH', summary: u.reason, resources: u.resources, ...(launch ? { launchTime: true } : {}) };
 }
 
 const hasMutatingSteps = (plan: Plan): boolean => plan.steps.some((s) => s.action !== 'notify');

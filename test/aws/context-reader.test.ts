@@ -64,6 +64,31 @@ describe('AwsContextReader', () => {
       expect(result.value.volumes.map((v) => v.volumeId)).toEqual([VOL_ROOT, VOL_DATA]);
     });
 
+    it('asks for the two attributes together with DescribeInstances, not after its answer', async () => {
+      let attributeReadsBeforeDescribe = -1;
+      m.ec2.on(DescribeInstancesCommand).callsFake(() => {
+        attributeReadsBeforeDescribe = m.ec2.commandCalls(DescribeInstanceAttributeCommand).length;
+        return { Reservations: [{ Instances: [instance()] }] };
+      });
+      m.ec2.on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' }).resolves({ DisableApiTermination: { Value: false } });
+      m.ec2.on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' }).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'terminate' } });
+      const result = await reader().instance(INSTANCE);
+      expect(attributeReadsBeforeDescribe).toBe(2);
+      expect(result).toMatchObject({ status: 'found', value: { terminationProtection: false, shutdownBehavior: 'terminate' } });
+    });
+
+    it('asks for the attributes again when the early ask raced a just-launched instance', async () => {
+      m.ec2.on(DescribeInstancesCommand).resolvesOnce({ Reservations: [] }).resolves({ Reservations: [{ Instances: [instance()] }] });
+      m.ec2
+        .on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' })
+        .rejectsOnce(awsError('InvalidInstanceID.NotFound'))
+        .resolves({ DisableApiTermination: { Value: true } });
+      m.ec2.on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' }).resolves({ InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
+      const result = await reader().instance(INSTANCE);
+      expect(result).toMatchObject({ status: 'found', value: { terminationProtection: true, shutdownBehavior: 'stop' } });
+      expect(m.ec2).toHaveReceivedCommandTimes(DescribeInstanceAttributeCommand, 4);
+    });
+
     it('is not found for InvalidInstanceID.NotFound', async () => {
       m.ec2.on(DescribeInstancesCommand).rejects(awsError('InvalidInstanceID.NotFound'));
       expect(await reader().instance(INSTANCE)).toEqual({ status: 'not-found' });

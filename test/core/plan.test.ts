@@ -256,6 +256,19 @@ describe('planResponse: one plan per event, findings merged', () => {
 });
 
 describe('planResponse: instances', () => {
+  it('hands the isolate step what the context read knows (attributes, driftwarden tags), so the executor need not read again', () => {
+    const input = scenario('shell-access', 'contain');
+    const read = input.context.instances['i-0aaa'];
+    if (read?.status !== 'found') throw new Error('the scenario reads i-0aaa');
+    read.value.terminationProtection = true;
+    read.value.shutdownBehavior = 'terminate';
+    read.value.tags = { ...read.value.tags, 'driftwarden:original-groups': '{"eni-0aaa-0":["sg-0web"]}', Name: 'web' };
+    const isolate = stepOf(planResponse(input).steps, 'isolate-instance')[0];
+    expect(isolate).toMatchObject({ terminationProtection: true, shutdownBehavior: 'terminate' });
+    // Only driftwarden's own tags travel with the step (an earlier isolation's record).
+    expect(isolate.driftwardenTags).toEqual({ 'driftwarden:original-groups': '{"eni-0aaa-0":["sg-0web"]}' });
+  });
+
   it('isolation records every interface with its groups, snapshots every volume, tags with the finding id', () => {
     const plan = planResponse(scenario('shell-access', 'contain'));
     expect(stepOf(plan.steps, 'isolate-instance')[0]).toEqual(

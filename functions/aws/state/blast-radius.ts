@@ -80,7 +80,7 @@ export class BlastRadiusLimiter {
    * UpdateItem: DynamoDB applies the ADD only when the total stays within the limit, so twenty
    * concurrent responders can never together exceed it.
    */
-  async tryAcquire(accountId: string, count: number): Promise<BlastRadiusDecision> {
+  async tryAcquire(accountId: string, count: number, options: { speculative?: boolean } = {}): Promise<BlastRadiusDecision> {
     const account = typeof accountId === 'string' ? accountId.trim() : '';
     if (account === '') throw new StateInputError('blast radius: no account id', {});
     if (!Number.isInteger(count) || count < 1) {
@@ -117,6 +117,10 @@ export class BlastRadiusLimiter {
         }
       }
     }
+    // A speculative request (taken before the plan is known, possibly larger than the plan
+    // needs) is refused quietly: only a refusal of what a plan really needs is the window's
+    // denial, the one that owes the CRITICAL alert.
+    if (options.speculative) return { ...base, allowed: false, used: Number.NaN, firstDenial: false };
     return this.deny(key, expiresAt, window.end.toISOString(), base);
   }
 

@@ -7,6 +7,7 @@ import type { ChangeEvent } from '../../core/model';
 import type { Policy } from '../../core/policy/schema';
 import type { AlertInput } from '../../core/report/types';
 import type { AwsClients } from '../clients';
+import type { DriftwardenGroupsPrefetch } from './isolation-group';
 
 export interface StepContext {
   clients: AwsClients;
@@ -22,6 +23,12 @@ export interface StepContext {
   topicArn?: string;
   /** What the alert needs beyond the plan (see `AlertOptions`). */
   alert?: AlertOptions;
+  /**
+   * The region's driftwarden isolation and allow-all groups, read by the shell together with the
+   * context (isolation-group.ts, `prefetchDriftwardenGroups`). Absent or failed: the isolate step
+   * looks its VPC's groups up itself.
+   */
+  isolationGroups?: DriftwardenGroupsPrefetch;
 }
 
 /**

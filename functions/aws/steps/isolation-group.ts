@@ -8,6 +8,15 @@
  * - `driftwarden-untrack-<vpcId>`: all traffic in and out, IPv4 and IPv6. Moving an
  *   interface into it first turns tracked connections into untracked ones (see
  *   isolate-instance.ts). Its rules are checked and completed before each use as well.
+ *
+ * Round trips: the responder reads every driftwarden group of the region in ONE
+ * DescribeSecurityGroups (`prefetchDriftwardenGroups`), together with the other reads the
+ * decision needs. That answer carries each group's rules (IpPermissions / IpPermissionsEgress),
+ * so a group found there in shape needs no further call before use. Nothing is cached across
+ * invocations: a spoofed tag or a rule added later must not poison a cache, so the shape is
+ * always judged from this invocation's fresh answer. A group missing from the prefetch, or one
+ * whose answer shows it out of shape or does not carry its rules, goes through the per-VPC
+ * lookup (find or create, then DescribeSecurityGroupRules and repair), as before.
  */
 import {
   AuthorizeSecurityGroupEgressCommand,
@@ -40,6 +49,49 @@ export const IAM_ACTIONS = [
 export const isolationGroupName = (vpcId: string): string => `driftwarden-isolation-${vpcId}`;
 export const untrackGroupName = (vpcId: string): string => `driftwarden-untrack-${vpcId}`;
 
+/**
+ * Every driftwarden isolation and allow-all group of the region, as one DescribeSecurityGroups
+ * answered. A promise, started with the reads; a failed prefetch only means the per-VPC lookup.
+ */
+export type DriftwardenGroupsPrefetch = Promise<SecurityGroup[]>;
+
+/** Pages read at most (two groups per VPC: one page in any ordinary account). */
+const PREFETCH_MAX_PAGES = 5;
+
+/**
+ * Reads every security group of the region tagged as a driftwarden isolation or allow-all group,
+ * with its rules, in one call (more only past a page). Rejects on any error; callers
+ * fall back to the per-VPC lookup.
+ */
+export async function prefetchDriftwardenGroups(ec2: EC2Client): Promise<SecurityGroup[]> {
+  const groups: SecurityGroup[] = [];
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const res = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        // Only a tagged group can be used without a further call, so only tagged groups are asked for;
+        // each is still matched on its name and VPC, and judged on its rules, before use.
+        Filters: [{ Name: 'tag-key', Values: [TAG.isolation, TAG.untrack] }],
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    groups.push(...(res.SecurityGroups ?? []));
+    nextToken = res.NextToken;
+  } while (nextToken && ++pages < PREFETCH_MAX_PAGES);
+  return groups;
+}
+
+/** The group of that name in that VPC from the prefetch, or undefined (absent, or the prefetch failed). */
+async function fromPrefetch(prefetch: DriftwardenGroupsPrefetch | undefined, name: string, vpcId: string): Promise<SecurityGroup | undefined> {
+  if (!prefetch) return undefined;
+  try {
+    return (await prefetch).find((g) => g.GroupName === name && g.VpcId === vpcId && g.GroupId);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface PreparedGroup {
   groupId: string;
   created: boolean;
@@ -65,8 +117,9 @@ async function findOrCreate(
   vpcId: string,
   description: string,
   tagKey: string,
+  known?: SecurityGroup,
 ): Promise<{ groupId: string; created: boolean }> {
-  const existing = await findGroup(ec2, name, vpcId);
+  const existing = known ?? (await findGroup(ec2, name, vpcId));
   if (existing?.GroupId) {
     const tagged = (existing.Tags ?? []).some((t) => t.Key === tagKey && t.Value === 'true');
     if (!tagged) await ec2.send(new CreateTagsCommand({ Resources: [existing.GroupId], Tags: [{ Key: tagKey, Value: 'true' }] }));
@@ -114,14 +167,33 @@ async function groupRules(ec2: EC2Client, groupId: string): Promise<SecurityGrou
   return rules;
 }
 
-/** Finds or creates the isolation group of the VPC and makes sure it has no rule at all. */
-export async function ensureIsolationGroup(ec2: EC2Client, vpcId: string): Promise<PreparedGroup> {
+/**
+ * Whether the answer shows the group with no rule at all. Only an answer that carries both
+ * lists counts: a group described without them is checked with DescribeSecurityGroupRules.
+ */
+function answeredEmpty(group: SecurityGroup): boolean {
+  return Array.isArray(group.IpPermissions) && Array.isArray(group.IpPermissionsEgress) && group.IpPermissions.length === 0 && group.IpPermissionsEgress.length === 0;
+}
+
+/** Whether the group's tag says driftwarden made it (a missing tag is written back before use). */
+const taggedAs = (group: SecurityGroup, tagKey: string): boolean => (group.Tags ?? []).some((t) => t.Key === tagKey && t.Value === 'true');
+
+/**
+ * Finds or creates the isolation group of the VPC and makes sure it has no rule at all.
+ * `prefetch`: the region's driftwarden groups read with the context; a group found there with
+ * no rule and its tag needs no call at all.
+ */
+export async function ensureIsolationGroup(ec2: EC2Client, vpcId: string, prefetch?: DriftwardenGroupsPrefetch): Promise<PreparedGroup> {
+  const name = isolationGroupName(vpcId);
+  const known = await fromPrefetch(prefetch, name, vpcId);
+  if (known && answeredEmpty(known) && taggedAs(known, TAG.isolation)) return { groupId: known.GroupId!, created: false, repaired: [] };
   const { groupId, created } = await findOrCreate(
     ec2,
-    isolationGroupName(vpcId),
+    name,
     vpcId,
     'driftwarden isolation: no ingress, no egress. Any rule here is removed before use.',
     TAG.isolation,
+    known,
   );
   const rules = await groupRules(ec2, groupId);
   const ingress = rules.filter((r) => !r.IsEgress && r.SecurityGroupRuleId).map((r) => r.SecurityGroupRuleId!);
@@ -151,14 +223,30 @@ function missingPermission(rules: SecurityGroupRule[], egress: boolean): IpPermi
   };
 }
 
-/** Finds or creates the allow-all group of the VPC and makes sure it allows all traffic both ways. */
-export async function ensureUntrackGroup(ec2: EC2Client, vpcId: string): Promise<PreparedGroup> {
+/** Whether the permissions, as DescribeSecurityGroups answers them, allow all traffic from/to everywhere, IPv4 and IPv6. */
+function permissionsAllowAll(permissions: IpPermission[] | undefined): boolean {
+  const all = (permissions ?? []).filter((p) => p.IpProtocol === '-1');
+  return all.some((p) => (p.IpRanges ?? []).some((r) => r.CidrIp === ALL_IPV4)) && all.some((p) => (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 === ALL_IPV6));
+}
+
+/**
+ * Finds or creates the allow-all group of the VPC and makes sure it allows all traffic both ways.
+ * `prefetch`: as for the isolation group; a group found there allowing everything both ways
+ * needs no call at all.
+ */
+export async function ensureUntrackGroup(ec2: EC2Client, vpcId: string, prefetch?: DriftwardenGroupsPrefetch): Promise<PreparedGroup> {
+  const name = untrackGroupName(vpcId);
+  const known = await fromPrefetch(prefetch, name, vpcId);
+  if (known && taggedAs(known, TAG.untrack) && permissionsAllowAll(known.IpPermissions) && permissionsAllowAll(known.IpPermissionsEgress)) {
+    return { groupId: known.GroupId!, created: false, repaired: [] };
+  }
   const { groupId, created } = await findOrCreate(
     ec2,
-    untrackGroupName(vpcId),
+    name,
     vpcId,
     'driftwarden: allow-all group an instance passes through on its way to isolation, to untrack its connections.',
     TAG.untrack,
+    known,
   );
   const rules = await groupRules(ec2, groupId);
   const repaired: string[] = [];

@@ -62,6 +62,25 @@ describe('BlastRadiusLimiter', () => {
     expect(await limit.tryAcquire('111122223333', 1)).toMatchObject({ allowed: false, firstDenial: true });
   });
 
+  it('refuses a speculative request quietly, leaving the one limit alert to the first real denial', async () => {
+    const limit = limiter(2);
+    const speculative = await limit.tryAcquire('111122223333', 3, { speculative: true });
+    const exact = await limit.tryAcquire('111122223333', 2);
+    const real = await limit.tryAcquire('111122223333', 1);
+
+    expect([speculative.allowed, speculative.firstDenial]).toEqual([false, false]);
+    expect([exact.allowed, exact.used]).toEqual([true, 2]);
+    expect([real.allowed, real.firstDenial]).toEqual([false, true]);
+  });
+
+  it('gives back what a plan did not use', async () => {
+    const limit = limiter(3);
+    const taken = await limit.tryAcquire('111122223333', 3);
+    await limit.release('111122223333', 2, taken.windowStart);
+    const next = await limit.tryAcquire('111122223333', 2);
+    expect([next.allowed, next.used]).toEqual([true, 3]);
+  });
+
   it('keeps accounts apart', async () => {
     const limit = limiter(1);
     await limit.tryAcquire('111122223333', 1);
