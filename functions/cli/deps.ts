@@ -32,23 +32,44 @@ export interface CliDeps {
   snapshotReader(path: string): Promise<ContextReader>;
   /** Clients for the account and region the environment names. */
   aws(options: { region?: string }): Promise<AwsRuntime>;
+  /**
+   * The JavaScript file a replay worker thread runs (the CLI bundle itself), for a dry-run
+   * replay on several cores. `run` sets it when it runs from the bundle; unset (the default,
+   * and always under ts-jest or tsx, where there is no bundle to start) replay runs in one thread. Workers load the policy and
+   * the snapshot with the default loaders and evaluate with the default pipeline, so they are
+   * used only while `evaluate`, `loadPolicy` and `snapshotReader` are the defaults
+   * (`usesDefaultCore`): overriding any of them keeps the replay in this thread.
+   */
+  workerScript?: string;
+}
+
+let pipelineModule: typeof import('../core/pipeline') | undefined;
+
+const defaultEvaluate: CliDeps['evaluate'] = async (input, deps) => {
+  pipelineModule ??= await import('../core/pipeline');
+  return pipelineModule.evaluateInput(input, deps);
+};
+
+const defaultLoadPolicy: CliDeps['loadPolicy'] = async (path) => {
+  if (path === undefined) return (await import('../core/policy/schema')).defaultPolicy();
+  return (await import('../core/policy/load')).loadPolicyFile(path);
+};
+
+const defaultSnapshotReader: CliDeps['snapshotReader'] = async (path) => {
+  const snapshot = await import('../core/snapshot');
+  return new snapshot.SnapshotContextReader(await snapshot.loadSnapshotFile(path));
+};
+
+/** True when the deps evaluate, load policies and read snapshots the way a replay worker does. */
+export function usesDefaultCore(deps: CliDeps): boolean {
+  return deps.evaluate === defaultEvaluate && deps.loadPolicy === defaultLoadPolicy && deps.snapshotReader === defaultSnapshotReader;
 }
 
 export function defaultDeps(): CliDeps {
-  let pipeline: typeof import('../core/pipeline') | undefined;
   return {
-    evaluate: async (input, deps) => {
-      pipeline ??= await import('../core/pipeline');
-      return pipeline.evaluateInput(input, deps);
-    },
-    loadPolicy: async (path) => {
-      if (path === undefined) return (await import('../core/policy/schema')).defaultPolicy();
-      return (await import('../core/policy/load')).loadPolicyFile(path);
-    },
-    snapshotReader: async (path) => {
-      const snapshot = await import('../core/snapshot');
-      return new snapshot.SnapshotContextReader(await snapshot.loadSnapshotFile(path));
-    },
+    evaluate: defaultEvaluate,
+    loadPolicy: defaultLoadPolicy,
+    snapshotReader: defaultSnapshotReader,
     aws: async (options) => (await import('./aws-runtime')).awsRuntime(options),
   };
 }

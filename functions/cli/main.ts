@@ -1,13 +1,14 @@
 /**
  * The `driftwarden` command line.
  *
- *   driftwarden replay PATH... [--policy FILE] [--account SNAPSHOT] [--json] [--execute] [--yes]
+ *   driftwarden replay PATH... [--policy FILE] [--account SNAPSHOT] [--json] [--execute] [--yes] [--workers N]
  *   driftwarden release INSTANCE_ID [--region R] [--yes] [--json]
  *
  * `run(argv, io, deps)` is the whole program, in-process: tests call it with captured streams.
  * Exit codes: 0 ran; 1 failed (unreadable input, invalid policy or snapshot, refused, a failed
  * release step); 2 bad usage.
  */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DriftwardenError, PolicyError } from '../core/errors';
 import { defaultDeps } from './deps';
@@ -15,12 +16,21 @@ import type { CliDeps } from './deps';
 import { processIo, readLine } from './io';
 import type { CliIo } from './io';
 import { CliFailure, replay } from './replay';
+import { isReplayWorkerData, runReplayWorker } from './replay-worker';
 
 export const VERSION = '0.1.0';
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-export async function run(argv: string[], io: CliIo = processIo(), deps: CliDeps = defaultDeps()): Promise<number> {
+/**
+ * The deps of the command as installed: the defaults, and, when this file is the CLI bundle
+ * (dist/cli/driftwarden.js), the bundle as the script of replay workers (see replay-worker.ts).
+ */
+export function installedDeps(): CliDeps {
+  return { ...defaultDeps(), ...(__filename.endsWith('.js') ? { workerScript: __filename } : {}) };
+}
+
+export async function run(argv: string[], io: CliIo = processIo(), deps: CliDeps = installedDeps()): Promise<number> {
   let exitCode = 0;
   const program = new Command()
     .name('driftwarden')
@@ -42,8 +52,13 @@ export async function run(argv: string[], io: CliIo = processIo(), deps: CliDeps
     .option('--json', 'one JSON object per input on stdout (JSON Lines), summary on stderr', false)
     .option('--execute', 'carry out the plans against the account the environment names (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL)', false)
     .option('--yes', 'do not ask for confirmation before --execute', false)
-    .action(async (paths: string[], opts: { policy?: string; account?: string; json: boolean; execute: boolean; yes: boolean }) => {
+    .option('--workers <n>', 'worker threads for a large dry run (default: one per core, at most 4, when the input is large; 0: replay in one thread)', (value: string) => {
+      if (!/^\d+$/.test(value) || Number(value) > 64) throw new InvalidArgumentError('must be a whole number from 0 to 64.');
+      return Number(value);
+    })
+    .action(async (paths: string[], opts: { policy?: string; account?: string; json: boolean; execute: boolean; yes: boolean; workers?: number }) => {
       if (opts.execute && opts.account) throw new CliFailure('--account is for dry runs; --execute reads context from the account itself.', 2);
+      if (opts.execute && opts.workers) throw new CliFailure('--workers is for dry runs; --execute acts in one thread, in input order.', 2);
       exitCode = await replay({ paths, ...opts }, io, deps);
     });
 
@@ -136,7 +151,10 @@ function reportError(err: unknown, io: CliIo): number {
   return 1;
 }
 
-if (require.main === module) {
+if (!isMainThread && isReplayWorkerData(workerData)) {
+  // This bundle started as a replay worker thread (replay-pool.ts): replay the files it is sent.
+  runReplayWorker(workerData);
+} else if (require.main === module) {
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -3,24 +3,36 @@
  *
  * Dry-run unless `execute` is set. Streams file by file and event by event, in input order:
  * one JSON line per input with `--json`, else one table row per event, then the summary.
+ * A large dry run replays whole files on worker threads (replay-pool.ts, one per core) and
+ * writes what they return in input order: the same bytes as in one thread. `--execute`
+ * always runs in this thread, in input order.
  * Without an account snapshot every lookup is "unknown", so plans fail closed (held), and
  * the summary says why.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { ContextReader } from '../core/context';
 import type { StepOutcome } from '../core/decision';
-import type { ChangeEvent, Finding, Rejection } from '../core/model';
+import type { Rejection } from '../core/model';
 import type { Evaluation } from '../core/pipeline';
 import type { Policy } from '../core/policy/schema';
-import { renderHeader, renderRow, renderSummary, tableLayout } from '../core/report/table';
-import type { ReplayRow, ReplaySummary } from '../core/report/table';
+import { renderHeader, renderSummary, tableLayout } from '../core/report/table';
+import type { ReplaySummary } from '../core/report/table';
+import { usesDefaultCore } from './deps';
 import type { AwsRuntime, CliDeps } from './deps';
-import { listInputFiles, readInputs } from './inputs';
+import { listInputFiles, prefetchFileText, readInputs } from './inputs';
 import type { InputFile } from './inputs';
 import { BufferedWriter, readLine, useColor } from './io';
 import type { CliIo } from './io';
+import { countEvaluation, emptyTally, mergeTally, renderer } from './render';
+import type { OutputFormat } from './render';
+import { ReplayPool } from './replay-pool';
+import type { FileResult } from './replay-pool';
+import { REPLAY_WORKER_FLAG } from './replay-worker';
 import { NO_SNAPSHOT_REASON, UnknownContextReader } from './unknown-reader';
+
+export { jsonLine } from './render';
 
 export interface ReplayOptions {
   paths: string[];
@@ -29,7 +41,18 @@ export interface ReplayOptions {
   json: boolean;
   execute: boolean;
   yes: boolean;
+  /**
+   * Worker threads for a dry run (never with `execute`). Default: one per core, at most
+   * `MAX_WORKERS`, when the input is large enough to gain from them (`POOL_MIN_BYTES`) and
+   * `deps.workerScript` is set; 0 replays in this thread.
+   */
+  workers?: number;
 }
+
+/** Workers by default: one per core, at most this many (the replay is bound by parsing, which does not gain past a few). */
+const MAX_WORKERS = 4;
+/** Starting a worker costs about a bundle load (~0.2 s): by default, only inputs at least this large (on disk) use them. */
+const POOL_MIN_BYTES = 8 * 1024 * 1024;
 
 /** Progress is shown only on a terminal, and only when the input is large enough to wait for. */
 const PROGRESS_MIN_FILES = 6;
@@ -108,38 +131,19 @@ export async function replay(options: ReplayOptions, io: CliIo, deps: CliDeps): 
   const layout = tableLayout({ width, color });
   if (!options.json) for (const line of renderHeader(layout)) await out.write(`${line}\n`);
 
-  const summary: ReplaySummary = {
-    files: files.length,
-    skippedFiles: skipped,
-    records: 0,
-    events: 0,
-    rejected: [],
-    byRule: {},
-    byDecision: {},
-    failedCalls: 0,
-    notices,
-  };
-  const rejectedByCode = new Map<string, { code: string; count: number; example: string }>();
+  const format: OutputFormat = options.json ? { json: true } : { json: false, table: { width, color } };
+  const render = renderer(format);
+  const tally = emptyTally();
   // On a terminal the table itself shows progress; a bar redrawn between its rows would garble both.
   const progress = new Progress(io, files, options.json || io.stdout.isTTY !== true);
 
-  await forEachEvaluation(files, policy, reader, now, !options.execute, deps, progress, async (source, evaluation) => {
-    summary.records++;
-    progress.record();
-    let outcomes: StepOutcome[] | undefined;
-    if ('rejection' in evaluation) {
-      const r = evaluation.rejection;
-      const example = r.reason.startsWith(source) ? r.reason : `${source}: ${r.reason}`;
-      const group = rejectedByCode.get(r.code) ?? { code: r.code, count: 0, example };
-      group.count++;
-      rejectedByCode.set(r.code, group);
-    } else {
-      const { event, plan } = evaluation;
-      summary.events++;
-      if (event.failure) summary.failedCalls++;
-      summary.byDecision[plan.decision] = (summary.byDecision[plan.decision] ?? 0) + 1;
-      for (const rule of new Set(findingsOf(evaluation).map((f) => f.rule))) summary.byRule[rule] = (summary.byRule[rule] ?? 0) + 1;
-      if (runtime && hasWork(evaluation) && !plan.dryRun) {
+  // Replays one file in this thread, event by event (executing as it goes with --execute).
+  const replayHere = (file: InputFile, text?: Promise<string>) =>
+    replayFileHere(file, text, policy, reader, now, !options.execute, deps, progress, async (source, evaluation) => {
+      progress.record();
+      let outcomes: StepOutcome[] | undefined;
+      if (runtime && !('rejection' in evaluation) && hasWork(evaluation) && !evaluation.plan.dryRun) {
+        const { event, plan } = evaluation;
         const { account, region } = runtime.target;
         outcomes =
           event.accountId === account && event.region === region
@@ -151,19 +155,60 @@ export async function replay(options: ReplayOptions, io: CliIo, deps: CliDeps): 
                 detail: `event is for account ${event.accountId} in ${event.region}; this run acts only on ${account} in ${region}`,
               }));
       }
-    }
-    if (options.json) {
-      await out.write(`${JSON.stringify(jsonLine(source, evaluation, outcomes))}\n`);
-    } else if (!('rejection' in evaluation)) {
-      for (const line of renderRow(tableRow(evaluation.event, evaluation), layout)) await out.write(`${line}\n`);
-      if (outcomes) {
-        for (const o of outcomes) await out.write(`    ${o.status === 'failed' ? 'FAILED' : o.status}: ${o.action} ${o.resource}: ${o.detail}\n`);
+      countEvaluation(tally, source, evaluation);
+      const text = render(source, evaluation, outcomes);
+      if (text.length > 0) await out.write(text);
+    });
+
+  const replayAll = async (): Promise<void> => {
+    const workers = runtime ? 0 : workerCount(options, deps, files);
+    if (workers > 0 && deps.workerScript) {
+      const pool = new ReplayPool({
+        script: deps.workerScript,
+        size: workers,
+        data: { [REPLAY_WORKER_FLAG]: true, ...(options.policy ? { policy: options.policy } : {}), ...(options.account ? { account: options.account } : {}), now, format },
+      });
+      try {
+        await replayInOrder(files, pool, replayHere, async (file, result) => {
+          progress.recordsDone(result.tally.records);
+          progress.bytes(file.size);
+          mergeTally(tally, result.tally);
+          if (result.text.length > 0) await out.write(result.text);
+        });
+      } finally {
+        await pool.close();
+      }
+    } else {
+      // One thread: the next file is read (and gunzipped, off this thread) while this one is replayed.
+      let next = files.length > 0 ? prefetchFileText(files[0]) : undefined;
+      for (let i = 0; i < files.length; i++) {
+        const text = next;
+        next = i + 1 < files.length ? prefetchFileText(files[i + 1]) : undefined;
+        await replayHere(files[i], text);
       }
     }
-  });
-  progress.stop();
+  };
+  try {
+    await replayAll();
+  } catch (err) {
+    // What was replayed before the failure is printed whole, so the output shows where it stopped.
+    await out.flush().catch(() => undefined);
+    throw err;
+  } finally {
+    progress.stop();
+  }
 
-  summary.rejected = [...rejectedByCode.values()];
+  const summary: ReplaySummary = {
+    files: files.length,
+    skippedFiles: skipped,
+    records: tally.records,
+    events: tally.events,
+    rejected: tally.rejected,
+    byRule: tally.byRule,
+    byDecision: tally.byDecision,
+    failedCalls: tally.failedCalls,
+    notices,
+  };
   if (options.json) {
     // stdout stays pure JSON Lines; the summary goes to stderr.
     io.stderr.write(`${renderSummary(summary, { width: io.stderr.columns ?? 120, color: false }).join('\n')}\n`);
@@ -182,6 +227,7 @@ function terminalWidth(io: CliIo): number {
 
 type EvaluationOf = Exclude<Evaluation, { rejection: Rejection }>;
 
+/** Every evaluation of every file, in input order, in this thread (the count before --execute). */
 async function forEachEvaluation(
   files: InputFile[],
   policy: Policy,
@@ -192,80 +238,81 @@ async function forEachEvaluation(
   progress: Progress | undefined,
   visit: (source: string, evaluation: Evaluation) => void | Promise<void>,
 ): Promise<void> {
-  for (const file of files) {
-    for await (const item of readInputs(file, (bytes) => progress?.bytes(bytes))) {
-      const evaluation: Evaluation =
-        'rejection' in item ? { rejection: item.rejection } : await deps.evaluate(item.value, { policy, reader, now, dryRun });
-      await visit(item.source, evaluation);
-    }
-    progress?.fileDone(file);
+  for (const file of files) await replayFileHere(file, undefined, policy, reader, now, dryRun, deps, progress, visit);
+}
+
+/** One file's evaluations, in file order, in this thread. `text` is its text when already being read. */
+async function replayFileHere(
+  file: InputFile,
+  text: Promise<string> | undefined,
+  policy: Policy,
+  reader: ContextReader,
+  now: string,
+  dryRun: boolean,
+  deps: CliDeps,
+  progress: Progress | undefined,
+  visit: (source: string, evaluation: Evaluation) => void | Promise<void>,
+): Promise<void> {
+  for await (const item of readInputs(file, (bytes) => progress?.bytes(bytes), text)) {
+    const evaluation: Evaluation = 'rejection' in item ? { rejection: item.rejection } : await deps.evaluate(item.value, { policy, reader, now, dryRun });
+    await visit(item.source, evaluation);
   }
+  progress?.fileDone(file);
 }
 
 /**
- * What the rules found. The plan's findings when it has any; otherwise the classification's,
- * so a change by a trusted actor still shows the rule that matched (decision `trusted`).
+ * How many worker threads a replay uses: none for --execute, without a bundle to run
+ * (`deps.workerScript`), or with a core other than the default one (a worker could not use it);
+ * `options.workers` when given; else one per core (at most MAX_WORKERS) for a large input
+ * of whole files, none for a small one (starting workers would cost more than they save).
  */
-function findingsOf(evaluation: EvaluationOf): Finding[] {
-  return evaluation.plan.findings.length > 0 ? evaluation.plan.findings : evaluation.classification.findings;
+export function workerCount(options: Pick<ReplayOptions, 'execute' | 'workers'>, deps: CliDeps, files: InputFile[]): number {
+  if (options.execute || !deps.workerScript || !usesDefaultCore(deps)) return 0;
+  const whole = files.filter((f) => f.format !== 'jsonl');
+  if (whole.length < 2) return 0;
+  if (options.workers !== undefined) return Math.min(options.workers, whole.length);
+  const bytes = whole.reduce((n, f) => n + f.size, 0);
+  if (bytes < POOL_MIN_BYTES) return 0;
+  return Math.max(1, Math.min(MAX_WORKERS, availableParallelism(), whole.length));
 }
 
-function actorTrusted(evaluation: EvaluationOf): boolean {
-  return evaluation.classification.trust.trusted;
-}
-
-/** The JSON Lines record of one input: enough to diff two replays or feed another tool. */
-export function jsonLine(source: string, evaluation: Evaluation, outcomes?: StepOutcome[]): Record<string, unknown> {
-  if ('rejection' in evaluation) {
-    const r = evaluation.rejection;
-    return {
-      source,
-      eventId: r.eventId ?? null,
-      eventName: r.eventName ?? null,
-      time: null,
-      actor: null,
-      findings: [],
-      decision: null,
-      steps: [],
-      rejected: r.reason,
-      code: r.code,
-    };
+/**
+ * Replays the files in input order with a pool: whole files (.json, .json.gz) go to the
+ * workers, JSON Lines files (streamed, of any size) are replayed here, in their turn. At most
+ * `window` files are dispatched and not yet written, so memory does not grow with the input;
+ * results are written (`write`) strictly in input order.
+ */
+async function replayInOrder(
+  files: InputFile[],
+  pool: ReplayPool,
+  replayHere: (file: InputFile) => Promise<void>,
+  write: (file: InputFile, result: FileResult) => Promise<void>,
+  window = pool.size * 3,
+): Promise<void> {
+  const dispatched = new Map<number, Promise<FileResult>>();
+  let nextToDispatch = 0;
+  const topUp = () => {
+    while (dispatched.size < window && nextToDispatch < files.length) {
+      const index = nextToDispatch++;
+      if (files[index].format === 'jsonl') continue;
+      const result = pool.run(index, files[index]);
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      result.catch(() => undefined);
+      dispatched.set(index, result);
+    }
+  };
+  for (let i = 0; i < files.length; i++) {
+    topUp();
+    const pending = dispatched.get(i);
+    if (pending === undefined) {
+      await replayHere(files[i]);
+      continue;
+    }
+    const result = await pending;
+    dispatched.delete(i);
+    topUp();
+    await write(files[i], result);
   }
-  const { event, plan } = evaluation;
-  return {
-    source,
-    eventId: event.id,
-    eventName: event.eventName,
-    time: event.time,
-    account: event.accountId,
-    region: event.region,
-    actor: { type: event.actor.type, arn: event.actor.arn ?? null, name: event.actor.name, trusted: actorTrusted(evaluation) },
-    failedCall: event.failure ? event.failure.errorCode : null,
-    findings: findingsOf(evaluation).map((f) => ({ rule: f.rule, severity: f.severity, resources: f.resources, summary: f.summary })),
-    decision: plan.decision,
-    severity: plan.severity ?? null,
-    dryRun: plan.dryRun,
-    steps: plan.steps.map((s) => ({ action: s.action, resource: s.resource, reason: s.reason })),
-    humanActions: plan.humanActions,
-    warnings: plan.warnings,
-    ...(outcomes ? { outcomes } : {}),
-    rejected: null,
-  };
-}
-
-function tableRow(event: ChangeEvent, evaluation: EvaluationOf): ReplayRow {
-  const { plan } = evaluation;
-  const resources = plan.resources.length > 0 ? plan.resources : event.resources;
-  return {
-    time: event.time,
-    actor: event.actor.name,
-    event: event.failure ? `${event.eventName} (${event.failure.errorCode})` : event.eventName,
-    rules: [...new Set(findingsOf(evaluation).map((f) => f.rule))],
-    severity: plan.severity,
-    resources: resources.map((r) => r.id),
-    decision: plan.decision,
-    steps: plan.steps.map((s) => `${s.action} ${s.resource}`),
-  };
 }
 
 /**
@@ -303,6 +350,11 @@ class Progress {
       undefined,
     );
     this.bar.start(this.total, this.done, { records: this.records });
+  }
+
+  /** `n` records done at once (a file replayed by a worker). */
+  recordsDone(n: number): void {
+    for (let i = 0; i < n; i++) this.record();
   }
 
   record(): void {

@@ -46,12 +46,29 @@ export async function evaluateInput(input: unknown, deps: EvaluateDeps): Promise
  * (`normalizeText` for a JSON Lines line) and must not parse twice.
  */
 export async function evaluateNormalized(normalized: NormalizeResult, deps: EvaluateDeps): Promise<Evaluation> {
+  return evaluateNormalizedNow(normalized, deps);
+}
+
+/**
+ * `evaluateInput`, answered synchronously when the event needs no context (read-only calls,
+ * most of a trail) and as a promise otherwise: a replay of a million records awaits only the
+ * few that read context. Same result as `evaluateInput` in both cases.
+ */
+export function evaluateInputNow(input: unknown, deps: EvaluateDeps): Evaluation | Promise<Evaluation> {
+  return evaluateNormalizedNow(normalize(input), deps);
+}
+
+function evaluateNormalizedNow(normalized: NormalizeResult, deps: EvaluateDeps): Evaluation | Promise<Evaluation> {
   if (normalized.rejected) return { rejection: normalized };
   const event = normalized.event;
   const request = contextNeeds(event, deps.policy);
   // Most events (read-only calls: 98% of a typical trail) need no context at all: skip the
   // reader and its promises. The context is exactly what gathering an empty request yields.
-  const context = needsNothing(request) ? emptyContext(deps.now) : await gatherContext(request, deps.reader, deps.now);
+  if (needsNothing(request)) return decide(event, emptyContext(deps.now), deps);
+  return gatherContext(request, deps.reader, deps.now).then((context) => decide(event, context, deps));
+}
+
+function decide(event: ChangeEvent, context: ResourceContext, deps: EvaluateDeps): Evaluation {
   const classification = classify(event, deps.policy, context);
   const plan = planResponse({
     event,

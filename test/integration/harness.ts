@@ -32,7 +32,11 @@ export interface Harness {
   receivedAlerts(): Promise<{ subject: string; document: AlertDocument }[]>;
 }
 
+/** Each test runs the handler in a fresh process against a real server: on a loaded 2-core machine, seconds each. */
+export const INTEGRATION_TEST_TIMEOUT_MS = 120_000;
+
 export function useMotoHarness(): Harness {
+  jest.setTimeout(INTEGRATION_TEST_TIMEOUT_MS);
   let moto: MotoServer | undefined;
   let aws: MotoClients | undefined;
   let network: Network | undefined;

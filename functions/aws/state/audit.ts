@@ -206,7 +206,7 @@ export class AuditTrail {
     return this.queryAll(
       {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': `resource#${id}`, ':from': range.from ?? '', ':to': `${range.to ?? '9999'}\uffff` },
+        ExpressionAttributeValues: { ':pk': `resource#${id}`, ':from': range.from ?? '0000', ':to': `${range.to ?? '9999'}\uffff` },
       },
       `resource ${id}`,
     );

@@ -9,6 +9,8 @@ import type { Rejection, RejectionCode } from '../model';
 
 export type JsonRecord = Record<string, unknown>;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** A plain object (not null, not an array). */
 export function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -24,11 +26,16 @@ export function field(value: unknown, ...names: string[]): unknown {
   for (const name of names) {
     if (Object.prototype.hasOwnProperty.call(value, name)) return value[name];
   }
-  const keys = Object.keys(value);
+  // Case-insensitive pass. Absent optional fields (errorCode on most records) land here for
+  // every record of a replay, so keys are compared by length before any is lower-cased, and
+  // no array of keys is built.
   for (const name of names) {
     const lower = name.toLowerCase();
-    const key = keys.find((k) => k.toLowerCase() === lower);
-    if (key !== undefined) return value[key];
+    // Lower-casing keeps the length of a key whose lower case is ASCII (only U+0130 grows, into non-ASCII).
+    const sameLength = ASCII.test(lower);
+    for (const key in value) {
+      if ((!sameLength || key.length === lower.length) && Object.prototype.hasOwnProperty.call(value, key) && key.toLowerCase() === lower) return value[key];
+    }
   }
   return undefined;
 }
