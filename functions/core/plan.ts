@@ -219,6 +219,24 @@ interface InstanceWork {
   launchTime: boolean;
 }
 
+/** The plan of an event no rule found anything in: `trusted` or `no-finding`, no steps. */
+function nothingToDo(event: ChangeEvent, classification: ClassificationInput, dryRun: boolean, forced: string | undefined): Plan {
+  const trusted = classification.trust.trusted && (classification.trust.self || ACTOR_SENSITIVE_KINDS.has(event.change.kind));
+  const warnings = forced ? [...classification.trust.warnings, forced] : classification.trust.warnings;
+  return {
+    key: event.id,
+    eventId: event.id,
+    decision: trusted ? 'trusted' : 'no-finding',
+    findings: classification.findings,
+    notConfigured: classification.notConfigured,
+    steps: [],
+    dryRun,
+    humanActions: [],
+    warnings: [...new Set(warnings)],
+    resources: event.resources,
+  };
+}
+
 interface GroupWork {
   groupId: string;
   findingId: string;
@@ -229,6 +247,11 @@ interface GroupWork {
 export function planResponse(input: PlanInput): Plan {
   const { event, classification, context, policy } = input;
   const dryRun = policy.dryRun || input.dryRun === true;
+  // Most events find nothing (a replay of a CloudTrail archive is 98% read-only noise): the same
+  // plan the full path below builds for them, without its set-up.
+  if (classification.findings.length === 0 && classification.undetermined.length === 0 && !event.failure) {
+    return nothingToDo(event, classification, dryRun, input.overrides?.forceObserve);
+  }
   const warnings: string[] = [...classification.trust.warnings];
   const humanActions: string[] = [];
   const findings = classification.findings;

@@ -13,6 +13,7 @@ import * as ec2 from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand, GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+import type { MetadataBearer } from '@smithy/types';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { alertDocument, awsError, harness, restoreMocks, SAMPLES, sample, type Harness } from '../responder/harness';
 
@@ -85,7 +86,9 @@ const TABLE: [string, string, Expect][] = [
   [STACK, 'DetectStackResourceDriftCommand', 'replace/terminate:deferred'],
   [STACK, 'DescribeSecurityGroupsCommand', ISOLATE_FAILED_STACK],
   [STACK, 'DescribeSecurityGroupRulesCommand', ISOLATE_FAILED_STACK],
-  [STACK, 'CreateTagsCommand', 'replace/isolate-instance:failed,tag:failed,replace:skipped,terminate:skipped'],
+  // The record tag (original groups, hold) fails but the moves go through: the instance is cut
+  // off, so replacement goes on; isolate reports the lost record, tag its own failure.
+  [STACK, 'CreateTagsCommand', 'replace/isolate-instance:failed,tag:failed,terminate:deferred'],
   [STACK, 'ModifyNetworkInterfaceAttributeCommand', ISOLATE_FAILED_STACK],
   // Isolated, but the forensic hold failed: the instance is cut off, so replacement goes on.
   [STACK, 'ModifyInstanceAttributeCommand', 'replace/isolate-instance:failed,terminate:deferred'],
@@ -100,7 +103,7 @@ const TABLE: [string, string, Expect][] = [
   [ASG, 'DescribeInstanceAttributeCommand', { notFound: 'observe/', other: 'held/' }],
   [ASG, 'DescribeSecurityGroupsCommand', ISOLATE_FAILED_ASG],
   [ASG, 'DescribeSecurityGroupRulesCommand', ISOLATE_FAILED_ASG],
-  [ASG, 'CreateTagsCommand', 'replace/isolate-instance:failed,tag:failed,detach:skipped,replace:skipped,terminate:skipped'],
+  [ASG, 'CreateTagsCommand', 'replace/isolate-instance:failed,tag:failed,terminate:deferred'],
   [ASG, 'ModifyNetworkInterfaceAttributeCommand', ISOLATE_FAILED_ASG],
   [ASG, 'ModifyInstanceAttributeCommand', 'replace/isolate-instance:failed,terminate:deferred'],
   [ASG, 'DescribeSnapshotsCommand', 'replace/snapshot-volumes:failed,terminate:deferred'],
@@ -146,7 +149,7 @@ const CASES = TABLE.flatMap(([name, command, expect]) => FAULTS.map((f) => [name
 test.each(CASES)('%s, %s fails (%s) → %s', async (_short, command, kind, expected, name) => {
   h = harness();
   const { client, command: Command } = COMMANDS[command]!;
-  (h.m[client] as unknown as AwsStub<object, object, object>).on(Command).rejects(fault(kind, command, client));
+  (h.m[client] as unknown as AwsStub<object, MetadataBearer, object>).on(Command).rejects(fault(kind, command, client));
 
   const summary = await h.respond(sample(name));
 

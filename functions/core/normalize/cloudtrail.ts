@@ -393,8 +393,32 @@ export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = 
     readOnly,
     resources: classified.resources,
     change: classified.change,
-    raw: redactCredentials(record),
+    raw: undefined,
   };
+  // The raw record (credentials redacted) is kept for the audit trail; most events never reach
+  // it (a replay of an archive is mostly noise), so the redacted copy is made on first read.
+  lazyRaw(event, record);
   if (errorCode !== undefined) event.failure = errorMessage !== undefined ? { errorCode, errorMessage } : { errorCode };
   return { rejected: false, event };
+}
+
+/** Defines `event.raw` as the redacted record, computed once, on first read; still enumerable, so it serializes. */
+function lazyRaw(event: ChangeEvent, record: Record<string, unknown>): void {
+  let value: unknown;
+  let done = false;
+  Object.defineProperty(event, 'raw', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!done) {
+        value = redactCredentials(record);
+        done = true;
+      }
+      return value;
+    },
+    set(next: unknown) {
+      value = next;
+      done = true;
+    },
+  });
 }
