@@ -19,6 +19,11 @@ const SSM_CALLS = new Set(['PutParameter', 'DeleteParameter', 'DeleteParameters'
 const TAG_CALLS = new Set(['CreateTags', 'DeleteTags']);
 
 const PREFIX = 'driftwarden';
+/** driftwarden's own resource names: `driftwarden*`, and the deployment hook, which CodeDeploy's default role only invokes under the name `CodeDeployHook_*`. */
+const isDriftwardenName = (name: string): boolean => {
+  const short = shortName(name).toLowerCase();
+  return short.startsWith(PREFIX) || short.startsWith(`codedeployhook_${PREFIX}`);
+};
 const TAG_PREFIX = 'driftwarden:';
 const PARAMETER_PREFIX = '/driftwarden/';
 
@@ -127,12 +132,12 @@ function tamperedWith(event: ChangeEvent, change: ControlChange, policy: Policy)
     return { what: `called config:${name}${change.target ? ` on ${change.target}` : ''}, which can stop AWS Config from recording`, resources: named(change).map(other) };
   }
   if (service === 'events' && EVENTS_CALLS.has(name)) {
-    const rules = named(change).filter((n) => shortName(n).toLowerCase().startsWith(PREFIX));
+    const rules = named(change).filter(isDriftwardenName);
     if (rules.length === 0) return undefined;
     return { what: `called events:${name} on driftwarden's EventBridge rule ${rules.map(shortName).join(', ')}`, resources: rules.map(other) };
   }
   if (service === 'lambda') {
-    const functions = named(change).filter((n) => shortName(n).toLowerCase().startsWith(PREFIX));
+    const functions = named(change).filter(isDriftwardenName);
     if (functions.length === 0) return undefined;
     return { what: `called lambda:${name} on driftwarden's function ${functions.map(shortName).join(', ')}`, resources: functions.map(other) };
   }

@@ -52,6 +52,9 @@ describe('driftwarden-tamper', () => {
     expect(finding!.summary).toBe("alice called lambda:UpdateFunctionConfiguration on driftwarden's function driftwarden-responder");
     expect(flagged(control('lambda.amazonaws.com', 'DeleteFunction', { service: 'lambda', target: 'driftwarden-sweeper' }))).toHaveLength(1);
     expect(flagged(control('lambda.amazonaws.com', 'DeleteFunction', { service: 'lambda', target: 'orders-api' }))).toEqual([]);
+    // The deployment gate is driftwarden's too, though CodeDeploy needs it named CodeDeployHook_*.
+    expect(flagged(control('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { service: 'lambda', target: 'CodeDeployHook_driftwarden-pre-traffic' }))).toHaveLength(1);
+    expect(flagged(control('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { service: 'lambda', target: 'CodeDeployHook_orders' }))).toEqual([]);
   });
 
   it('flags writing the kill switch and any /driftwarden/ parameter, not unrelated parameters', () => {
