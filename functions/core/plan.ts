@@ -582,13 +582,19 @@ export function planResponse(input: PlanInput): Plan {
         action: 'terminate',
         resource: work.instanceId,
         findingId: work.findingId,
-        when: holdSeconds === 0 ? 'now' : 'after-replacement',
+        // A stack update is only asked for here: its instance is in service when the watcher sees
+        // UPDATE_COMPLETE, and only then may the old one go, hold or no hold (a rollback must
+        // find the old one still there). An Auto Scaling group keeps its capacity by itself, so
+        // with no hold the detached member goes at once.
+        when: holdSeconds === 0 && viaGroup ? 'now' : 'after-replacement',
         holdSeconds,
         force: policy.forensicHold.force,
         reason:
-          holdSeconds === 0
-            ? `Terminate ${work.instanceId}: no forensic hold is configured.`
-            : `Terminate ${work.instanceId} once its replacement is in service and the forensic hold (${holdSeconds} s) has passed.`,
+          holdSeconds === 0 && viaGroup
+            ? `Terminate ${work.instanceId}: no forensic hold is configured, and its group keeps the capacity.`
+            : holdSeconds === 0
+              ? `Terminate ${work.instanceId} as soon as the watcher sees its replacement in service (no forensic hold).`
+              : `Terminate ${work.instanceId} once its replacement is in service and the forensic hold (${holdSeconds} s) has passed.`,
       };
       steps.push(terminate);
       raise('replace');

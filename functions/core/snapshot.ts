@@ -37,7 +37,8 @@
  * `aws:autoscaling:groupName` and `aws:cloudformation:*` tags, as the AWS reader does.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import type {
   ContextReader,
   ImageContext,
@@ -50,116 +51,111 @@ import type {
 import { found, notFound, unknown } from './context';
 import { InputError } from './errors';
 
+/**
+ * zod's English messages: `zod/mini` (used so that esbuild can drop the parts of zod this
+ * file does not use) loads no locale, and would word every issue "Invalid input". Given per
+ * parse, not through the global `z.config`, so that loading this module changes nothing else.
+ */
+const englishMessages: z.core.$ZodErrorMap = en().localeError;
+
 const isoTime = z.iso.datetime({ offset: true });
-const tags = z.record(z.string(), z.string()).default({}).describe('Tags, key → value.');
+const tags = z._default(z.record(z.string(), z.string()), {}).register(z.globalRegistry, { description: 'Tags, key → value.' });
+const nonEmpty = () => z.string().check(z.minLength(1));
+const arn = () => z.string().check(z.startsWith('arn:'));
 
-const stackSchema = z
-  .object({
-    stackName: z.string().min(1),
-    stackId: z.string().min(1).optional(),
-    logicalId: z.string().min(1).optional(),
-  })
-  .strict();
+const stackSchema = z.strictObject({
+  stackName: nonEmpty(),
+  stackId: z.optional(nonEmpty()),
+  logicalId: z.optional(nonEmpty()),
+});
 
-const instanceSchema = z
-  .object({
-    instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance id (i-…)'),
-    state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']).default('running'),
-    imageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id (ami-…)').optional(),
-    keyName: z.string().min(1).optional(),
-    vpcId: z.string().min(1).optional(),
-    subnetId: z.string().min(1).optional(),
-    launchTime: isoTime.optional(),
-    tags,
-    networkInterfaces: z
-      .array(
-        z
-          .object({
-            networkInterfaceId: z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'must be a network interface id (eni-…)'),
-            groups: z.array(z.string().min(1)).default([]),
-            deviceIndex: z.number().int().nonnegative().optional(),
-          })
-          .strict(),
-      )
-      .default([]),
-    volumes: z
-      .array(
-        z
-          .object({
-            volumeId: z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'must be a volume id (vol-…)'),
-            deviceName: z.string().min(1).optional(),
-          })
-          .strict(),
-      )
-      .default([]),
-    autoScalingGroup: z.string().min(1).optional(),
-    stack: stackSchema.optional(),
-    launchTemplate: z
-      .object({ id: z.string().min(1).optional(), name: z.string().min(1).optional(), version: z.string().min(1).optional() })
-      .strict()
-      .optional(),
-    targetGroups: z.array(z.string().startsWith('arn:')).optional(),
-    terminationProtection: z.boolean().optional(),
-    shutdownBehavior: z.enum(['stop', 'terminate']).optional(),
-    iamInstanceProfileArn: z.string().startsWith('arn:').optional(),
-  })
-  .strict();
+const instanceSchema = z.strictObject({
+  instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance id (i-…)')),
+  state: z._default(z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']), 'running'),
+  imageId: z.optional(z.string().check(z.regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id (ami-…)'))),
+  keyName: z.optional(nonEmpty()),
+  vpcId: z.optional(nonEmpty()),
+  subnetId: z.optional(nonEmpty()),
+  launchTime: z.optional(isoTime),
+  tags,
+  networkInterfaces: z._default(
+    z.array(
+      z.strictObject({
+        networkInterfaceId: z.string().check(z.regex(/^eni-[0-9a-f]{8,17}$/, 'must be a network interface id (eni-…)')),
+        groups: z._default(z.array(nonEmpty()), []),
+        deviceIndex: z.optional(z.number().check(z.int(), z.nonnegative())),
+      }),
+    ),
+    [],
+  ),
+  volumes: z._default(
+    z.array(
+      z.strictObject({
+        volumeId: z.string().check(z.regex(/^vol-[0-9a-f]{8,17}$/, 'must be a volume id (vol-…)')),
+        deviceName: z.optional(nonEmpty()),
+      }),
+    ),
+    [],
+  ),
+  autoScalingGroup: z.optional(nonEmpty()),
+  stack: z.optional(stackSchema),
+  launchTemplate: z.optional(z.strictObject({ id: z.optional(nonEmpty()), name: z.optional(nonEmpty()), version: z.optional(nonEmpty()) })),
+  targetGroups: z.optional(z.array(arn())),
+  terminationProtection: z.optional(z.boolean()),
+  shutdownBehavior: z.optional(z.enum(['stop', 'terminate'])),
+  iamInstanceProfileArn: z.optional(arn()),
+});
 
-const securityGroupSchema = z
-  .object({
-    groupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)'),
-    groupName: z.string().min(1).optional(),
-    vpcId: z.string().min(1).optional(),
-    tags,
-    stack: stackSchema.optional(),
-  })
-  .strict();
+const securityGroupSchema = z.strictObject({
+  groupId: z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-…)')),
+  groupName: z.optional(nonEmpty()),
+  vpcId: z.optional(nonEmpty()),
+  tags,
+  stack: z.optional(stackSchema),
+});
 
-const imageSchema = z
-  .object({
-    imageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id (ami-…)'),
-    ownerId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id').optional(),
-    creationDate: isoTime.optional(),
-    name: z.string().min(1).optional(),
-  })
-  .strict();
+const imageSchema = z.strictObject({
+  imageId: z.string().check(z.regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id (ami-…)')),
+  ownerId: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'))),
+  creationDate: z.optional(isoTime),
+  name: z.optional(nonEmpty()),
+});
 
-const tagWriterSchema = z.object({ arn: z.string().startsWith('arn:'), time: isoTime }).strict();
+const tagWriterSchema = z.strictObject({ arn: arn(), time: isoTime });
 
 export const accountSnapshotSchema = z
-  .object({
-    $schema: z.string().optional(),
-    description: z.string().optional().describe('What the snapshot shows, for humans.'),
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as eu-west-1'),
-    capturedAt: isoTime.optional().describe('When the snapshot was taken.'),
+  .strictObject({
+    $schema: z.optional(z.string()),
+    description: z.optional(z.string()).register(z.globalRegistry, { description: 'What the snapshot shows, for humans.' }),
+    accountId: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as eu-west-1')),
+    capturedAt: z.optional(isoTime).register(z.globalRegistry, { description: 'When the snapshot was taken.' }),
     complete: z
-      .boolean()
-      .default(true)
-      .describe('true: the snapshot lists every resource, so an absent one does not exist. false: absent means unknown. Default true.'),
-    instances: z.array(instanceSchema).default([]),
-    securityGroups: z.array(securityGroupSchema).default([]),
-    images: z.array(imageSchema).default([]),
-    ssmParameters: z.record(z.string().startsWith('/'), z.string()).default({}).describe('SSM parameter name → value.'),
+      ._default(z.boolean(), true)
+      .register(z.globalRegistry, { description: 'true: the snapshot lists every resource, so an absent one does not exist. false: absent means unknown. Default true.' }),
+    instances: z._default(z.array(instanceSchema), []),
+    securityGroups: z._default(z.array(securityGroupSchema), []),
+    images: z._default(z.array(imageSchema), []),
+    ssmParameters: z._default(z.record(z.string().check(z.startsWith('/')), z.string()), {}).register(z.globalRegistry, { description: 'SSM parameter name → value.' }),
     tagWriters: z
-      .record(z.string().min(1), z.record(z.string().min(1), tagWriterSchema))
-      .default({})
-      .describe('resourceId → tag key → who last wrote it.'),
-    unavailable: z.array(z.string().min(1)).default([]).describe('Lookups that answer "unknown", to show failing closed.'),
+      ._default(z.record(nonEmpty(), z.record(nonEmpty(), tagWriterSchema)), {})
+      .register(z.globalRegistry, { description: 'resourceId → tag key → who last wrote it.' }),
+    unavailable: z._default(z.array(nonEmpty()), []).register(z.globalRegistry, { description: 'Lookups that answer "unknown", to show failing closed.' }),
   })
-  .strict()
-  .superRefine((snapshot, ctx) => {
-    const checkUnique = (list: { id: string }[], path: string) => {
-      const seen = new Set<string>();
-      list.forEach(({ id }, index) => {
-        if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [path, index], message: `duplicate id ${id}` });
-        seen.add(id);
-      });
-    };
-    checkUnique(snapshot.instances.map((i) => ({ id: i.instanceId })), 'instances');
-    checkUnique(snapshot.securityGroups.map((g) => ({ id: g.groupId })), 'securityGroups');
-    checkUnique(snapshot.images.map((i) => ({ id: i.imageId })), 'images');
-  });
+  .check(
+    z.superRefine((snapshot, ctx) => {
+      const checkUnique = (list: { id: string }[], path: string) => {
+        const seen = new Set<string>();
+        list.forEach(({ id }, index) => {
+          if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [path, index], message: `duplicate id ${id}` });
+          seen.add(id);
+        });
+      };
+      checkUnique(snapshot.instances.map((i) => ({ id: i.instanceId })), 'instances');
+      checkUnique(snapshot.securityGroups.map((g) => ({ id: g.groupId })), 'securityGroups');
+      checkUnique(snapshot.images.map((i) => ({ id: i.imageId })), 'images');
+    }),
+  );
 
 /** An account snapshot, every default applied. */
 export type AccountSnapshot = z.output<typeof accountSnapshotSchema>;
@@ -178,7 +174,7 @@ function formatPath(path: PropertyKey[]): string {
 
 /** Validates a parsed snapshot; throws InputError naming every wrong field by its path. */
 export function parseSnapshot(json: unknown, source = 'account snapshot'): AccountSnapshot {
-  const result = accountSnapshotSchema.safeParse(json);
+  const result = accountSnapshotSchema.safeParse(json, { error: englishMessages });
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
   throw new InputError(`The ${source} is not valid:\n  ${issues.join('\n  ')}`, { resource: source, issues });

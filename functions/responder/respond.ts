@@ -24,7 +24,7 @@ import type { Plan, StepOutcome } from '../core/decision';
 import type { ChangeEvent, Finding } from '../core/model';
 import { normalize } from '../core/normalize';
 import { evaluateNormalized } from '../core/pipeline';
-import { planResponse, type PlanOverrides } from '../core/plan';
+import { planResponse, replacementToken, type PlanOverrides } from '../core/plan';
 import type { Policy } from '../core/policy/schema';
 import { violationKeysForFindings } from '../core/violation-keys';
 import type { AwsClients, ClientTarget } from '../aws/clients';
@@ -61,8 +61,10 @@ export interface ResponderState {
     registerLambdaContext?(context: { getRemainingTimeInMillis(): number }): void;
   };
   claims: {
-    claim(keys: string[], claimant: string, ttlSeconds: number): Promise<{ claimed: string[]; alreadyClaimed: { key: string; by: string }[] }>;
+    claim(keys: string[], claimant: string, ttlSeconds: number, options?: { observedAt?: string }): Promise<{ claimed: string[]; alreadyClaimed: { key: string; by: string }[] }>;
     release(keys: string[], claimant: string): Promise<void>;
+    /** Marks the violations contained at `resolvedAt`, so the same violation made again later is acted on. */
+    resolve?(keys: string[], claimant: string, resolvedAt: string): Promise<void>;
   };
   blastRadius(policy: Policy): {
     tryAcquire(accountId: string, count: number, options?: { speculative?: boolean }): Promise<{ allowed: boolean; used: number; limit: number; firstDenial: boolean; windowStart: string; unavailable?: string }>;
@@ -73,7 +75,10 @@ export interface ResponderState {
     record(entry: { event: ChangeEvent; plan: Plan; outcomes: StepOutcome[]; decidedAt: string }): Promise<unknown>;
     recordFollowUp?(entry: { followUpOf: string; status: string; detail: string; resources: string[]; decidedAt: string; outcomes?: StepOutcome[] }): Promise<unknown>;
   };
-  replacements?: { record(entry: ReplacementRecord): Promise<unknown> };
+  replacements?: {
+    record(entry: ReplacementRecord): Promise<unknown>;
+    markTerminationDue?(clientRequestToken: string, details: { newInstanceId: string; terminateAfter: Date }): Promise<unknown>;
+  };
 }
 
 export interface ReplacementRecord {
@@ -175,7 +180,7 @@ export async function respondToChangeEvent(
   // Round trip 1, all together.
   const evaluation = settle(evaluateNormalized({ rejected: false, event }, { policy, reader, now: nowIso, dryRun: policy.dryRun }));
   const killSwitch = settle(deps.readKillSwitch(deps.homeClients.ssm, killSwitchName(policy, config)));
-  const claims = speculativeKeys.length > 0 ? settle(deps.state.claims.claim(speculativeKeys, options.idempotencyKey, CLAIM_TTL_SECONDS)) : undefined;
+  const claims = speculativeKeys.length > 0 ? settle(deps.state.claims.claim(speculativeKeys, options.idempotencyKey, CLAIM_TTL_SECONDS, { observedAt: event.time })) : undefined;
   const allowance = speculativeIsolations > 0 ? settle(limiter.tryAcquire(event.accountId, speculativeIsolations, { speculative: true })) : undefined;
   // The isolation groups are among the reads isolation needs: read them now, with the rest.
   // Nothing is kept across invocations; the isolate step judges each group from this answer.
@@ -233,7 +238,7 @@ export async function respondToChangeEvent(
       const missing = wanted.filter((k) => !heldHere.has(k) && !byOthers.has(k));
       const shortfall = limitReached ? 0 : destructiveSteps(plan) - taken;
       const [late, more] = await Promise.all([
-        missing.length > 0 ? deps.state.claims.claim(missing, options.idempotencyKey, CLAIM_TTL_SECONDS) : undefined,
+        missing.length > 0 ? deps.state.claims.claim(missing, options.idempotencyKey, CLAIM_TTL_SECONDS, { observedAt: event.time }) : undefined,
         shortfall > 0 ? settle(limiter.tryAcquire(event.accountId, shortfall)) : undefined,
       ]);
       late?.claimed.forEach((k) => heldHere.add(k));
@@ -311,6 +316,11 @@ export async function respondToChangeEvent(
       },
     });
     const outcomes = result.outcomes;
+    // Contained: the claims now say "done at containedAt", so the same violation made again
+    // (a rule re-opened a minute later) is a new one, while late copies of this one stay duplicates.
+    if (result.containedAt && acting.size > 0 && deps.state.claims.resolve) {
+      housekeeping.push(settle(deps.state.claims.resolve([...acting], options.idempotencyKey, result.containedAt)));
+    }
 
     if (result.containmentMs !== undefined) {
       deps.metrics.addMetric('TimeToContainment', MetricUnit.Seconds, result.containmentMs / 1000);
@@ -426,32 +436,54 @@ function logicalIdOf(plan: Plan, instanceId: string): string | undefined {
   return replace && replace.action === 'replace' ? replace.logicalId : undefined;
 }
 
+/**
+ * Hands replacements to the ledger, which the watcher and the sweeper follow to the end:
+ * - via a stack: the watcher matches the stack event by its ClientRequestToken, checks the new
+ *   instance, then terminates the old one (at once with no hold) or marks it due;
+ * - via an Auto Scaling group, under a forensic hold: no stack event will come, so the old
+ *   instance is marked due at once (now + hold), and the hourly sweep terminates it.
+ */
 async function recordReplacements(deps: ResponderDeps, event: ChangeEvent, plan: Plan, outcomes: StepOutcome[], quarantinedAt: string): Promise<void> {
   const ledger = deps.state.replacements;
   if (!ledger) return;
   for (const step of plan.steps) {
-    if (step.action !== 'replace' || step.via !== 'stack') continue;
+    if (step.action !== 'replace') continue;
     const done = outcomes.find((o) => o.action === 'replace' && o.resource === step.resource && (o.status === 'done' || o.status === 'already-done'));
     if (!done) continue;
     const terminate = plan.steps.find((s) => s.action === 'terminate' && s.resource === step.resource);
+    const holdSeconds = terminate && terminate.action === 'terminate' ? terminate.holdSeconds : 0;
     const finding = plan.findings.find((f) => f.id === step.findingId);
     const produced = done.produced ?? {};
-    await ledger.record({
-      clientRequestToken: String(produced.clientRequestToken ?? step.clientRequestToken ?? ''),
-      replacementToken: String(produced.replacementToken ?? ''),
+    const common = {
       findingId: step.findingId,
       eventId: event.id,
       instanceId: step.resource,
-      stackName: step.stackName ?? '',
-      ...(produced.stackId ? { stackId: String(produced.stackId) } : {}),
       accountId: event.accountId,
       region: event.region,
-      holdSeconds: terminate && terminate.action === 'terminate' ? terminate.holdSeconds : 0,
+      holdSeconds,
       force: terminate && terminate.action === 'terminate' ? terminate.force : false,
       quarantinedAt,
-      ...(step.logicalId ? { logicalId: step.logicalId } : {}),
       ...(finding ? { rule: finding.rule, severity: finding.severity, summary: finding.summary } : {}),
       actorName: event.actor.name,
+    };
+    if (step.via === 'stack') {
+      await ledger.record({
+        ...common,
+        clientRequestToken: String(produced.clientRequestToken ?? step.clientRequestToken ?? ''),
+        replacementToken: String(produced.replacementToken ?? ''),
+        stackName: step.stackName ?? '',
+        ...(produced.stackId ? { stackId: String(produced.stackId) } : {}),
+        ...(step.logicalId ? { logicalId: step.logicalId } : {}),
+      });
+      continue;
+    }
+    // Auto Scaling: terminated now when there is no hold (the terminate step did it).
+    if (!terminate || terminate.action !== 'terminate' || terminate.when === 'now' || !ledger.markTerminationDue) continue;
+    const token = `${replacementToken(step.findingId)}-asg`.slice(-128).replace(/^[^a-zA-Z]+/, 'd');
+    await ledger.record({ ...common, clientRequestToken: token, replacementToken: 'auto-scaling-group', stackName: step.autoScalingGroup ?? 'auto-scaling-group' });
+    await ledger.markTerminationDue(token, {
+      newInstanceId: `launched by ${step.autoScalingGroup ?? 'its Auto Scaling group'}`,
+      terminateAfter: new Date(new Date(quarantinedAt).getTime() + holdSeconds * 1000),
     });
   }
 }

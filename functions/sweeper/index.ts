@@ -5,7 +5,9 @@
  *
  * Budget: the invocation's remaining time minus DEFAULT_MARGIN_MS, and at most
  * DRIFTWARDEN_SWEEP_BUDGET_MS when set. Regions: DRIFTWARDEN_REGIONS (comma-separated),
- * default the function's own region. The sweep covers the account driftwarden runs in.
+ * default the function's own region. Page size of the Describe* calls:
+ * DRIFTWARDEN_SWEEP_PAGE_SIZE (5 to 1000, EC2's bounds for MaxResults), default 100. The
+ * sweep covers the account driftwarden runs in.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AlertLimiter } from '../aws/state/alert-limiter';
@@ -13,7 +15,7 @@ import { ReplacementLedger } from '../aws/state/replacements';
 import { createResponderDeps } from '../responder';
 import { respondToChangeEvent, type ResponderDeps } from '../responder/respond';
 import { SweepCursorStore } from './cursor';
-import { DEFAULT_MARGIN_MS, runSweep, type SweepResult } from './sweep';
+import { DEFAULT_MARGIN_MS, DEFAULT_PAGE_SIZE, runSweep, type SweepResult } from './sweep';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'driftwarden' });
 
@@ -27,6 +29,25 @@ export function sweepRegions(env: NodeJS.ProcessEnv = process.env): string[] {
   if (listed.length > 0) return [...new Set(listed)];
   const own = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
   return own ? [own] : [];
+}
+
+/** EC2's bounds for MaxResults of DescribeInstances and DescribeSecurityGroups. */
+export const PAGE_SIZE_BOUNDS = { min: 5, max: 1000 } as const;
+
+/**
+ * The page size of the Describe* calls: DRIFTWARDEN_SWEEP_PAGE_SIZE when it is a whole number
+ * EC2 accepts as MaxResults (5 to 1000), otherwise DEFAULT_PAGE_SIZE and a warning that says
+ * why (a bad value must not stop the sweep, nor reach EC2 and fail every page).
+ */
+export function sweepPageSize(env: NodeJS.ProcessEnv = process.env): { pageSize: number; warning?: string } {
+  const text = (env.DRIFTWARDEN_SWEEP_PAGE_SIZE ?? '').trim();
+  if (text === '') return { pageSize: DEFAULT_PAGE_SIZE };
+  const value = Number(text);
+  if (Number.isInteger(value) && value >= PAGE_SIZE_BOUNDS.min && value <= PAGE_SIZE_BOUNDS.max) return { pageSize: value };
+  return {
+    pageSize: DEFAULT_PAGE_SIZE,
+    warning: `DRIFTWARDEN_SWEEP_PAGE_SIZE=${JSON.stringify(text)} is not a whole number from ${PAGE_SIZE_BOUNDS.min} to ${PAGE_SIZE_BOUNDS.max}: using ${DEFAULT_PAGE_SIZE}`,
+  };
 }
 
 /** Milliseconds left: the Lambda's remaining time minus the margin, capped by DRIFTWARDEN_SWEEP_BUDGET_MS. */
@@ -45,6 +66,8 @@ export function budgetClock(context: { getRemainingTimeInMillis(): number } | un
 export const handler = async (_event: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<SweepResult> => {
   shared ??= { responder: createResponderDeps(), cursor: new SweepCursorStore(), ledger: new ReplacementLedger(), alerts: new AlertLimiter() };
   const { responder, cursor, ledger, alerts } = shared;
+  const paging = sweepPageSize();
+  if (paging.warning) logger.warn(paging.warning);
   const result = await runSweep({
     regions: sweepRegions(),
     clientsFor: responder.clientsFor,
@@ -57,6 +80,7 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
     topicArn: responder.config.topicArn,
     now: () => new Date(),
     remainingMs: budgetClock(context),
+    pageSize: paging.pageSize,
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}) },
   });
   logger.info(`sweep ${result.complete ? 'complete' : 'paused'}`, {

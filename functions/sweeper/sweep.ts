@@ -53,6 +53,7 @@ import { stackFromTags, tagsToRecord, toInstanceContext } from '../aws/context-r
 import { confirmInstanceDrift, describeDifferences } from '../aws/drift';
 import type { AlertLimiter, PendingSummary } from '../aws/state/alert-limiter';
 import type { ReplacementLedger } from '../aws/state/replacements';
+import { untrackGroupName } from '../aws/steps/isolation-group';
 import { publishAlert } from '../aws/steps/notify';
 import { terminateInstance } from '../aws/steps/terminate';
 import { SWEEP_KINDS, type SweepCursor, type SweepKind } from './cursor';
@@ -205,6 +206,7 @@ async function sweepSecurityGroups(
     for (const group of groups) {
       if (!timeLeft()) throw new OutOfTime(); // this page is read again next time
       result.scanned.securityGroups += 1;
+      if (isUntrackGroup(group)) continue;
       const rules = groupRules(group);
       for (const rule of offendingAdminRules(rules, policy.adminPorts)) {
         await consider(deps, policy, reader, securityGroupEvent(group, rules, rule, region, deps.now()), region, group.GroupId ?? '', result);
@@ -303,6 +305,18 @@ function prefetched(base: ContextReader, page: { groups?: SecurityGroup[]; insta
     approvedAmiIds: (path) => base.approvedAmiIds(path),
     tagWriter: (id, key) => base.tagWriter(id, key),
   };
+}
+
+/**
+ * driftwarden's own allow-all group of a VPC (`driftwarden-untrack-<vpcId>`, isolation-group.ts):
+ * it opens every port to the world ON PURPOSE, for the moment isolation needs to turn tracked
+ * connections into untracked ones. Judged as a workload group, every sweep would revoke its
+ * rules (and alert), and the next isolation would put them back. Group names are unique in a
+ * VPC, so this is the one group the isolation step itself would use there; the name must match
+ * the group's own VPC.
+ */
+export function isUntrackGroup(group: SecurityGroup): boolean {
+  return group.VpcId !== undefined && group.GroupName === untrackGroupName(group.VpcId);
 }
 
 function groupRules(group: SecurityGroup): SgRule[] {

@@ -388,11 +388,23 @@ describe('planResponse: instances', () => {
     expect(plan.warnings).toContain(warning);
   });
 
-  it('with no forensic hold: no hold on isolation, terminate at once', () => {
+  it('with no forensic hold: no hold on isolation; a stack instance still waits for its replacement to be in service', () => {
     const input = scenario('shell-access', 'replace');
     const plan = planResponse({ ...input, policy: withModes({ 'shell-access': 'replace' }, { forensicHold: { duration: 0, force: true } }) });
     expect(stepOf(plan.steps, 'isolate-instance')[0].forensicHold).toBe(false);
-    expect(stepOf(plan.steps, 'terminate')[0]).toEqual(expect.objectContaining({ when: 'now', holdSeconds: 0, force: true }));
+    // A stack update can roll back: the old instance goes only when the watcher sees the new one in service.
+    expect(stepOf(plan.steps, 'terminate')[0]).toEqual(expect.objectContaining({ when: 'after-replacement', holdSeconds: 0, force: true }));
+  });
+
+  it('with no forensic hold: an Auto Scaling member is terminated at once (its group keeps the capacity)', () => {
+    const event = instanceEvent(['i-0aaa'], 'e');
+    const plan = planResponse({
+      event,
+      classification: classification([instanceFinding('instance-manual-change', 'e')]),
+      context: contextWith({ instances: [inAutoScaling()] }),
+      policy: withModes({ 'instance-manual-change': 'replace' }, { forensicHold: { duration: 0, force: false } }),
+    });
+    expect(stepOf(plan.steps, 'terminate')[0]).toEqual(expect.objectContaining({ when: 'now', holdSeconds: 0 }));
   });
 
   it('several instances in one event: each isolated once', () => {

@@ -14,7 +14,7 @@
  *    who already did, even when they arrive in the same millisecond.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -42,7 +42,7 @@ import {
 /** What `EffectivelyOnce` needs from IAM (the idempotency table). */
 export const IDEMPOTENCY_IAM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
 /** What `ViolationClaims` needs from IAM (the state table). */
-export const CLAIMS_IAM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'] as const;
+export const CLAIMS_IAM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'] as const;
 /** Everything this module needs. */
 export const IAM_ACTIONS = [...new Set([...IDEMPOTENCY_IAM_ACTIONS, ...CLAIMS_IAM_ACTIONS])];
 
@@ -315,14 +315,16 @@ export class ViolationClaims {
    * them must split the work, not block each other. Throws `StateUnavailableError` when a claim
    * can be neither made nor refused (the table is unreachable): do not act then.
    */
-  async claim(keys: string[], claimant: string, ttlSeconds: number): Promise<ClaimResult> {
+  async claim(keys: string[], claimant: string, ttlSeconds: number, options: { observedAt?: string } = {}): Promise<ClaimResult> {
     const holder = typeof claimant === 'string' ? claimant.trim() : '';
     if (holder === '') throw new StateInputError('violation claim without a claimant', {});
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
       throw new StateInputError(`violation claim TTL must be a positive integer of seconds, got ${String(ttlSeconds)}`, { claimant: holder });
     }
     const unique = [...new Set(keys.map((key) => requireKey(key)))];
-    const results = await Promise.all(unique.map((key) => this.claimOne(key, holder, ttlSeconds)));
+    const observed = options.observedAt !== undefined ? new Date(options.observedAt) : undefined;
+    const observedAt = observed && !Number.isNaN(observed.getTime()) ? observed.toISOString() : undefined;
+    const results = await Promise.all(unique.map((key) => this.claimOne(key, holder, ttlSeconds, observedAt)));
     return {
       claimed: results.filter((result) => result.by === holder).map((result) => result.key),
       alreadyClaimed: results.filter((result) => result.by !== holder),
@@ -353,7 +355,36 @@ export class ViolationClaims {
     );
   }
 
-  private async claimOne(key: string, claimant: string, ttlSeconds: number): Promise<{ key: string; by: string }> {
+  /**
+   * Mark claims as resolved: the violation was contained at `resolvedAt`. A later delivery
+   * that saw the violation AFTER that time is not a duplicate but the same violation made again
+   * (a rule re-opened, a shell re-opened), and `claim` with its `observedAt` takes the claim
+   * over; deliveries of the original change (a late Config item, a sweep that read the state
+   * before containment) saw it earlier and stay refused.
+   */
+  async resolve(keys: string[], claimant: string, resolvedAt: string): Promise<void> {
+    const at = new Date(resolvedAt).toISOString();
+    await Promise.all(
+      [...new Set(keys)].map(async (key) => {
+        try {
+          await this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: claimKey(key),
+              UpdateExpression: 'SET resolvedAt = :at',
+              ConditionExpression: 'claimedBy = :claimant',
+              ExpressionAttributeValues: { ':at': at, ':claimant': claimant },
+            }),
+          );
+        } catch (error) {
+          if (isConditionalCheckFailed(error)) return;
+          throw new StateUnavailableError(`could not resolve claim on ${key}: ${describeError(error)}`, { key, claimant }, { cause: error });
+        }
+      }),
+    );
+  }
+
+  private async claimOne(key: string, claimant: string, ttlSeconds: number, observedAt?: string): Promise<{ key: string; by: string }> {
     const now = this.now();
     try {
       await this.documents.send(
@@ -366,8 +397,10 @@ export class ViolationClaims {
             claimedAt: now.toISOString(),
             expiresAt: epochSeconds(now) + ttlSeconds,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR claimedBy = :claimant',
-          ExpressionAttributeValues: { ':now': epochSeconds(now), ':claimant': claimant },
+          // A claim resolved before this delivery observed the violation is a finished one: the
+          // violation was made again since, and this delivery must act on it.
+          ConditionExpression: `attribute_not_exists(pk) OR expiresAt < :now OR claimedBy = :claimant${observedAt ? ' OR resolvedAt < :observedAt' : ''}`,
+          ExpressionAttributeValues: { ':now': epochSeconds(now), ':claimant': claimant, ...(observedAt ? { ':observedAt': observedAt } : {}) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

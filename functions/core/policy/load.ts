@@ -5,9 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { InputError, PolicyError } from '../errors';
 import { policySchema, type Policy } from './schema';
+
+/**
+ * zod's English messages, for the issues whose text is zod's own (`invalid_union`, and
+ * anything `describeIssue` passes through). `zod/mini` loads no locale by default, so its
+ * messages would all read "Invalid input"; given per parse rather than through the global
+ * `z.config`, so that loading this module changes nothing for other zod users.
+ */
+const englishMessages: z.core.$ZodErrorMap = en().localeError;
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
@@ -156,7 +165,7 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
     );
   }
   const data: unknown = doc.toJS() ?? {};
-  const result = policySchema.safeParse(data, { reportInput: true });
+  const result = policySchema.safeParse(data, { reportInput: true, error: englishMessages });
   if (result.success) return result.data;
 
   const problems: PolicyProblem[] = [];
