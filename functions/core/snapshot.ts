@@ -58,6 +58,8 @@ import { InputError } from './errors';
  */
 const englishMessages: z.core.$ZodErrorMap = en().localeError;
 
+// Descriptions use `.register(z.globalRegistry, …)` rather than `.check(z.describe(…))`,
+// which would make every parsed snapshot share one default `{}` or `[]` (see policy/schema.ts).
 const isoTime = z.iso.datetime({ offset: true });
 const tags = z._default(z.record(z.string(), z.string()), {}).register(z.globalRegistry, { description: 'Tags, key → value.' });
 const nonEmpty = () => z.string().check(z.minLength(1));

@@ -7,7 +7,13 @@
  * esbuild drops the parts of zod that are not used. Classic zod cannot be tree-shaken and
  * cost every Lambda bundle about 90 KiB gzipped before the first event (issue 8).
  * `z._default(s, v)` is classic `s.default(v)`, `z.prefault(s, v)` is `s.prefault(v)`, and
- * checks such as `z.minLength(1)` or `z.describe('…')` go in `.check(…)`.
+ * checks such as `z.minLength(1)` go in `.check(…)`.
+ *
+ * Descriptions are written with `.register(z.globalRegistry, { description })`, which is
+ * what classic `.describe()` does, and not with `.check(z.describe(…))`: `.check` copies the
+ * schema's definition, which turns a default's getter (a fresh copy of the default on every
+ * parse) into one array or object that every parsed policy would share, so that changing
+ * one policy's `adminPorts` would change the next policy's too.
  */
 import * as z from 'zod/mini';
 

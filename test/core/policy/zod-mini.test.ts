@@ -41,6 +41,16 @@ describe('account snapshot messages', () => {
     ]);
   });
 
+  it('defaults are fresh for every snapshot: filling one snapshot’s empty tags leaves the next one’s empty', () => {
+    const minimal = () => ({ accountId: '111122223333', region: 'eu-west-1', instances: [{ instanceId: 'i-0a1b2c3d4e5f60001' }] });
+    const first = parseSnapshot(minimal());
+    first.instances[0]!.tags['team'] = 'web';
+    first.unavailable.push('i-0a1b2c3d4e5f60001');
+    const second = parseSnapshot(minimal());
+    expect(second.instances[0]!.tags).toEqual({});
+    expect(second.unavailable).toEqual([]);
+  });
+
   it('keep the messages the schema gives for ids', () => {
     expect(snapshotProblems({ accountId: '1', region: 'Europe' })).toEqual([
       'accountId: must be a 12-digit account id',
