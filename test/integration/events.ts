@@ -45,13 +45,24 @@ export function sampleForMoto(name: string, ids: Record<string, string>): EventB
 /** The pipeline role the test policy trusts (moto's account). */
 export const PIPELINE_ROLE_ARN = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/pipeline-deploy`;
 
+/** What a test may change in the test policy (everything else as writeTestPolicy documents). */
+export interface TestPolicyOptions {
+  /** approvedAmis.ids; absent: no approved-image source, so unapproved-ami is not configured. */
+  approvedAmiIds?: string[];
+  /** forensicHold.duration in hours (0 terminates at once). Default 24. */
+  forensicHoldHours?: number;
+}
+
 /**
  * A policy file in a temp directory: trusts the pipeline role, contains world-open admin
- * ports, replaces hand-edited instances, and keeps quarantined instances for the forensic hold.
+ * ports, replaces hand-edited instances, and keeps quarantined instances for the forensic hold
+ * (24 hours unless `forensicHoldHours` says otherwise). With `approvedAmiIds`, an instance
+ * launched from any other image is contained (unapproved-ami, mode contain by default).
  */
-export function writeTestPolicy(): string {
+export function writeTestPolicy(options: TestPolicyOptions = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'driftwarden-integration-'));
   const path = join(dir, 'policy.yaml');
+  const hold = options.forensicHoldHours === undefined ? 'PT24H' : String(options.forensicHoldHours);
   writeFileSync(
     path,
     [
@@ -66,10 +77,33 @@ export function writeTestPolicy(): string {
       'trust:',
       '  pipelinePrincipals:',
       `    - ${PIPELINE_ROLE_ARN}`,
+      ...(options.approvedAmiIds ? ['approvedAmis:', '  ids:', ...options.approvedAmiIds.map((id) => `    - ${id}`)] : []),
       'forensicHold:',
-      '  duration: PT24H',
+      `  duration: ${hold}`,
       '',
     ].join('\n'),
   );
   return path;
+}
+
+/**
+ * The EventBridge "CloudFormation Stack Status Change" event for a stack update driftwarden
+ * started (or not), as the watcher's rule delivers it.
+ */
+export function stackStatusEvent(change: { stackId: string; status: string; reason?: string; clientRequestToken: string }): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'CloudFormation Stack Status Change',
+    source: 'aws.cloudformation',
+    account: MOTO_ACCOUNT_ID,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: MOTO_REGION,
+    resources: [change.stackId],
+    detail: {
+      'stack-id': change.stackId,
+      'status-details': { status: change.status, ...(change.reason ? { 'status-reason': change.reason } : {}) },
+      'client-request-token': change.clientRequestToken,
+    },
+  };
 }

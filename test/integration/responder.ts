@@ -1,8 +1,9 @@
 /**
- * The BUILT responder (dist/functions/responder/index.js), as Lambda runs it: built once when
- * dist/ is older than the sources, then invoked in a fresh Node process per invocation (a
- * fresh container: the handler caches its clients, policy and state utilities per container),
- * with the environment the template gives it, pointed at moto_server.
+ * The BUILT functions (dist/functions/{responder,sweeper,watcher}/index.js), as Lambda runs
+ * them: built once when dist/ is older than the sources, then invoked in a fresh Node process
+ * per invocation (a fresh container: each handler caches its clients, policy and state
+ * utilities per container), with the environment the template gives them, pointed at
+ * moto_server.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,10 @@ import { KILL_SWITCH_PARAMETER, TABLES } from './world';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const RESPONDER_BUNDLE = join(ROOT, 'dist', 'functions', 'responder', 'index.js');
+export const SWEEPER_BUNDLE = join(ROOT, 'dist', 'functions', 'sweeper', 'index.js');
+export const WATCHER_BUNDLE = join(ROOT, 'dist', 'functions', 'watcher', 'index.js');
+/** Every bundle the integration suites run: one build makes them all. */
+const BUNDLES = [RESPONDER_BUNDLE, SWEEPER_BUNDLE, WATCHER_BUNDLE];
 const BUILD_LOCK = join(ROOT, 'dist', '.integration-build.lock');
 /** A lock older than this was left by a run that died: taken over. */
 const STALE_LOCK_MS = 180_000;
@@ -26,10 +31,10 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** True when the bundle is missing or older than anything it is built from. */
+/** True when a bundle is missing or older than anything it is built from. */
 export function bundleIsStale(): boolean {
-  if (!existsSync(RESPONDER_BUNDLE)) return true;
-  const built = statSync(RESPONDER_BUNDLE).mtimeMs;
+  if (BUNDLES.some((bundle) => !existsSync(bundle))) return true;
+  const built = Math.min(...BUNDLES.map((bundle) => statSync(bundle).mtimeMs));
   const sources = ['functions', 'events', 'scripts/build.mjs', 'package-lock.json'].map((p) => newestMtime(join(ROOT, p)));
   return Math.max(...sources) > built;
 }
@@ -69,10 +74,16 @@ export interface ResponderEnvironment {
   endpoint: string;
   topicArn: string;
   policyPath: string;
+  /** The function's name (AWS_LAMBDA_FUNCTION_NAME). Default driftwarden-responder. */
+  functionName?: string;
 }
 
-/** The environment the template sets on the function, pointed at moto_server. */
-export function responderEnv({ endpoint, topicArn, policyPath }: ResponderEnvironment): NodeJS.ProcessEnv {
+/**
+ * The environment the template sets on the function, pointed at moto_server. The responder,
+ * the sweeper and the watcher share it (the sweeper runs the responder's pipeline; the
+ * watcher reads the same policy and alert topic).
+ */
+export function responderEnv({ endpoint, topicArn, policyPath, functionName = 'driftwarden-responder' }: ResponderEnvironment): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('DRIFTWARDEN_') && !key.startsWith('POWERTOOLS_')),
   );
@@ -83,7 +94,7 @@ export function responderEnv({ endpoint, topicArn, policyPath }: ResponderEnviro
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_LAMBDA_FUNCTION_NAME: 'driftwarden-responder',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
     DRIFTWARDEN_TOPIC_ARN: topicArn,
     DRIFTWARDEN_TABLE: TABLES.idempotency,
     DRIFTWARDEN_STATE_TABLE: TABLES.state,
@@ -99,9 +110,12 @@ export function responderEnv({ endpoint, topicArn, policyPath }: ResponderEnviro
   };
 }
 
-export interface Invocation {
+/** What the responder's handler returns, as far as the tests read it. */
+export type ResponderResult = Record<string, unknown> & { status?: string; outcomes?: { action: string; resource: string; status: string; detail: string }[] };
+
+export interface Invocation<R = ResponderResult> {
   /** What the handler returned, or undefined when it threw. */
-  result?: Record<string, unknown> & { status?: string; outcomes?: { action: string; resource: string; status: string; detail: string }[] };
+  result?: R;
   /** What the handler threw. */
   error?: { name: string; message: string };
   /** The process's output (the Powertools logs and metrics), for failure messages. */
@@ -121,10 +135,11 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
 process.stdin.on('end', async () => {
   const deadline = Date.now() + 60000;
+  const name = process.env.AWS_LAMBDA_FUNCTION_NAME;
   const context = {
-    functionName: 'driftwarden-responder', functionVersion: '$LATEST', awsRequestId: process.env.INTEGRATION_REQUEST_ID,
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:driftwarden-responder', memoryLimitInMB: '512',
-    logGroupName: '/aws/lambda/driftwarden-responder', logStreamName: 'integration', callbackWaitsForEmptyEventLoop: true,
+    functionName: name, functionVersion: '$LATEST', awsRequestId: process.env.INTEGRATION_REQUEST_ID,
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:' + name, memoryLimitInMB: '512',
+    logGroupName: '/aws/lambda/' + name, logStreamName: 'integration', callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done() {}, fail() {}, succeed() {},
   };
@@ -140,9 +155,14 @@ process.stdin.on('end', async () => {
 `;
 
 export async function invokeResponder(event: unknown, env: NodeJS.ProcessEnv): Promise<Invocation> {
+  return invokeBundle(RESPONDER_BUNDLE, event, env);
+}
+
+/** Runs the handler of one built bundle once, in a fresh Node process (see INVOKER). */
+export async function invokeBundle<R = ResponderResult>(bundle: string, event: unknown, env: NodeJS.ProcessEnv): Promise<Invocation<R>> {
   const child = spawn(process.execPath, ['-e', INVOKER], {
     cwd: ROOT,
-    env: { ...env, INTEGRATION_BUNDLE: RESPONDER_BUNDLE, INTEGRATION_REQUEST_ID: randomUUID() },
+    env: { ...env, INTEGRATION_BUNDLE: bundle, INTEGRATION_REQUEST_ID: randomUUID() },
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   let logs = '';
@@ -153,6 +173,6 @@ export async function invokeResponder(event: unknown, env: NodeJS.ProcessEnv): P
   const exited = new Promise<number | null>((resolveExit) => child.on('close', (code) => resolveExit(code)));
   child.stdin!.end(JSON.stringify(event));
   const code = await exited;
-  if (!answer) throw new Error(`the responder process exited with ${String(code)} and no answer:\n${logs.slice(-4000)}`);
-  return { ...(JSON.parse(answer) as Omit<Invocation, 'logs'>), logs };
+  if (!answer) throw new Error(`the process of ${bundle} exited with ${String(code)} and no answer:\n${logs.slice(-4000)}`);
+  return { ...(JSON.parse(answer) as Omit<Invocation<R>, 'logs'>), logs };
 }

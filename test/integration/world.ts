@@ -16,6 +16,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2Client,
+  RunInstancesCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -286,4 +287,60 @@ export async function createScalingGroup(
   const instanceIds = (group.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
   if (instanceIds.length !== 2) throw new Error(`group ${groupName} launched ${instanceIds.length} instances, expected 2`);
   return { groupName, instanceIds };
+}
+
+/** The SSH rule opened to the world by hand on a group; its rule id. */
+export async function openSshToWorld(ec2: EC2Client, groupId: string): Promise<string> {
+  const opened = await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'temp ssh' }] }],
+    }),
+  );
+  const ruleId = opened.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
+  if (!ruleId) throw new Error(`moto returned no rule id for the SSH rule on ${groupId}`);
+  return ruleId;
+}
+
+/** A moto AMI other than the network's (an image the test policy does not approve). */
+export async function otherImageId(ec2: EC2Client, network: Network): Promise<string> {
+  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const other = images.Images?.map((i) => i.ImageId).find((id): id is string => typeof id === 'string' && id !== network.imageId);
+  if (!other) throw new Error('moto offers only one AMI: no unapproved image to launch from');
+  return other;
+}
+
+/**
+ * `count` running instances in the network's subnet (the VPC's default group, see
+ * createScalingGroup for why no launch group), each with one volume, from the network's image
+ * unless `imageId` says otherwise, each launched by its own RunInstances call: moto pages
+ * DescribeInstances by reservation, so one reservation per instance makes MaxResults count
+ * instances. `tags` go on each at launch; moto accepts the reserved `aws:` prefix from the
+ * API (AWS would not), which stands in for what CloudFormation tags.
+ */
+export async function launchInstances(
+  ec2: EC2Client,
+  network: Network,
+  count: number,
+  options: { imageId?: string; tags?: Record<string, string> } = {},
+): Promise<string[]> {
+  const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const res = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: options.imageId ?? network.imageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: network.subnetId,
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } }],
+        ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] } : {}),
+      }),
+    );
+    const id = res.Instances?.[0]?.InstanceId;
+    if (!id) throw new Error(`moto launched no instance from ${options.imageId ?? network.imageId}`);
+    ids.push(id);
+  }
+  return ids;
 }
