@@ -55,7 +55,26 @@ export function isServiceLinkedRole(actor: Actor): boolean {
   return actorArns(actor).some((arn) => arn.includes(':role/aws-service-role/'));
 }
 
+/**
+ * Verdicts per policy and actor: a CloudTrail archive repeats a few actors a million times.
+ * Keyed on the policy object (a new policy starts afresh) and bounded in size.
+ */
+const verdicts = new WeakMap<Policy, Map<string, TrustVerdict>>();
+const MAX_REMEMBERED = 10_000;
+
 export function evaluateTrust(actor: Actor, policy: Policy): TrustVerdict {
+  let known = verdicts.get(policy);
+  if (!known) verdicts.set(policy, (known = new Map()));
+  const key = `${actor.type}\u0000${actor.arn ?? ''}\u0000${actor.issuerArn ?? ''}\u0000${actor.invokedBy ?? ''}`;
+  const remembered = known.get(key);
+  if (remembered) return remembered;
+  const verdict = judgeTrust(actor, policy);
+  if (known.size >= MAX_REMEMBERED) known.clear();
+  known.set(key, verdict);
+  return verdict;
+}
+
+function judgeTrust(actor: Actor, policy: Policy): TrustVerdict {
   const t = policy.trust;
   const arns = actorArns(actor);
   const verdict = (trusted: boolean, reason: TrustReason, warnings: string[] = []): TrustVerdict => ({

@@ -381,6 +381,11 @@ export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = 
   const errorMessage = str(record, 'errorMessage');
   const readOnly = bool(record, 'readOnly') ?? READ_ONLY_NAME.test(eventName);
 
+  // The raw record (credentials redacted) is kept for the audit trail; most events never reach
+  // it (a replay of an archive is mostly noise), so the redacted copy is made on first read. An
+  // accessor in the literal keeps the object's shape fast (Object.defineProperty would not).
+  let raw: unknown;
+  let redacted = false;
   const event: ChangeEvent = {
     id: eventId,
     origin: 'cloudtrail',
@@ -393,32 +398,19 @@ export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = 
     readOnly,
     resources: classified.resources,
     change: classified.change,
-    raw: undefined,
+    get raw(): unknown {
+      if (!redacted) {
+        raw = redactCredentials(record);
+        redacted = true;
+      }
+      return raw;
+    },
+    set raw(value: unknown) {
+      raw = value;
+      redacted = true;
+    },
   };
-  // The raw record (credentials redacted) is kept for the audit trail; most events never reach
-  // it (a replay of an archive is mostly noise), so the redacted copy is made on first read.
-  lazyRaw(event, record);
   if (errorCode !== undefined) event.failure = errorMessage !== undefined ? { errorCode, errorMessage } : { errorCode };
   return { rejected: false, event };
 }
 
-/** Defines `event.raw` as the redacted record, computed once, on first read; still enumerable, so it serializes. */
-function lazyRaw(event: ChangeEvent, record: Record<string, unknown>): void {
-  let value: unknown;
-  let done = false;
-  Object.defineProperty(event, 'raw', {
-    enumerable: true,
-    configurable: true,
-    get() {
-      if (!done) {
-        value = redactCredentials(record);
-        done = true;
-      }
-      return value;
-    },
-    set(next: unknown) {
-      value = next;
-      done = true;
-    },
-  });
-}
