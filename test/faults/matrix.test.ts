@@ -113,7 +113,8 @@ const TABLE: [string, string, Expect][] = [
   [ASG, 'DetachInstancesCommand', { notFound: 'replace/terminate:deferred', other: DETACH_FAILED }],
   [ASG, 'DescribeTargetGroupsCommand', DETACH_FAILED],
   [ASG, 'DescribeTargetHealthCommand', { notFound: 'replace/terminate:deferred', other: DETACH_FAILED }],
-  [ASG, 'DeregisterTargetsCommand', DETACH_FAILED],
+  // A target group deleted since it was listed: nothing left to deregister there.
+  [ASG, 'DeregisterTargetsCommand', { notFound: 'replace/terminate:deferred', other: DETACH_FAILED }],
   // An instance launched from an unapproved AMI
   [AMI, 'DescribeInstancesCommand', { notFound: 'observe/', other: 'held/' }],
   [AMI, 'DescribeImagesCommand', 'held/'],

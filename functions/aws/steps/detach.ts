@@ -97,9 +97,16 @@ async function deregister(step: DetachStep, ctx: StepContext): Promise<StepOutco
   try {
     const { arns, truncated } = await candidateTargetGroups(step, ctx);
     const found = await mapBounded(arns, HEALTH_CONCURRENCY, async (arn) => ({ arn, targets: await registrations(arn, instanceId, ctx) }));
-    const registered = found.filter((f) => f.targets.length > 0);
-    for (const { arn, targets } of registered) {
-      await ctx.clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets }));
+    const listed = found.filter((f) => f.targets.length > 0);
+    const registered: typeof listed = [];
+    for (const entry of listed) {
+      try {
+        await ctx.clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: entry.arn, Targets: entry.targets }));
+        registered.push(entry);
+      } catch (err) {
+        // A group deleted, or a target already gone, since it was listed: nothing left to undo there.
+        if (!hasErrorName(err, 'TargetGroupNotFound', 'TargetGroupNotFoundException', 'InvalidTarget', 'InvalidTargetException')) throw err;
+      }
     }
     const limit = truncated ? `; only the first ${MAX_TARGET_GROUPS} target groups were examined` : '';
     if (registered.length === 0) return outcome(step, 'already-done', `${instanceId} is in no target group${limit}`);
