@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startFakeAws, type AccountSnapshot, type CallRecord, type FakeAws } from './fake-aws';
 import { REPO } from './proc';
+import { idempotencyTableDefinition, stateTableDefinition } from '../../functions/aws/state/tables';
 
 const BUNDLE = join(REPO, 'dist', 'functions', 'responder', 'index.js');
 const CONTAINMENT_ACTIONS = new Set(['RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'ModifyNetworkInterfaceAttribute']);
@@ -83,35 +84,8 @@ async function startDynalite(): Promise<{ server: Server; endpoint: string }> {
 async function createTables(endpoint: string, suffix: string): Promise<{ idempotency: string; state: string }> {
   const client = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const tables = { idempotency: `driftwarden-idempotency-${suffix}`, state: `driftwarden-state-${suffix}` };
-  await client.send(
-    new CreateTableCommand({
-      TableName: tables.idempotency,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await client.send(
-    new CreateTableCommand({
-      TableName: tables.state,
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byTime',
-          KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await client.send(new CreateTableCommand(idempotencyTableDefinition(tables.idempotency)));
+  await client.send(new CreateTableCommand(stateTableDefinition(tables.state)));
   client.destroy();
   return tables;
 }

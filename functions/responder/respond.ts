@@ -29,6 +29,7 @@ import type { Policy } from '../core/policy/schema';
 import { violationKeysForFindings } from '../core/violation-keys';
 import type { AwsClients, ClientTarget } from '../aws/clients';
 import { executePlan } from '../aws/executor';
+import type { ReplacementInput } from '../aws/state/replacements';
 import { prefetchDriftwardenGroups } from '../aws/steps/isolation-group';
 import { publishAlert } from '../aws/steps/notify';
 import type { ResponderConfig } from './config';
@@ -81,26 +82,8 @@ export interface ResponderState {
   };
 }
 
-export interface ReplacementRecord {
-  clientRequestToken: string;
-  replacementToken: string;
-  findingId: string;
-  eventId: string;
-  instanceId: string;
-  stackName: string;
-  stackId?: string;
-  accountId: string;
-  region: string;
-  holdSeconds: number;
-  force: boolean;
-  quarantinedAt: string;
-  /** For the watcher: how to find the new instance, and what to say in the follow-up. */
-  logicalId?: string;
-  rule?: string;
-  severity?: string;
-  summary?: string;
-  actorName?: string;
-}
+/** What the responder hands the replacement ledger (functions/aws/state/replacements.ts). */
+export type ReplacementRecord = ReplacementInput;
 
 export interface ResponderDeps {
   config: ResponderConfig;

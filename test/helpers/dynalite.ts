@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { idempotencyTableDefinition, stateTableDefinition } from '../../functions/aws/state/tables';
 
 type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 // dynalite ships no type declarations.
@@ -82,40 +83,8 @@ export function useDynalite(): DynaliteHandle {
       const suffix = `${process.pid}-${tableCounter}`;
       const tables = { idempotency: `driftwarden-idempotency-${suffix}`, state: `driftwarden-state-${suffix}` };
       const client = handle.client();
-      await client.send(
-        new CreateTableCommand({
-          TableName: tables.idempotency,
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await client.send(
-        new CreateTableCommand({
-          TableName: tables.state,
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-            { AttributeName: 'gsi1pk', AttributeType: 'S' },
-            { AttributeName: 'gsi1sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'byTime',
-              KeySchema: [
-                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await client.send(new CreateTableCommand(idempotencyTableDefinition(tables.idempotency)));
+      await client.send(new CreateTableCommand(stateTableDefinition(tables.state)));
       return tables;
     },
     async scan(tableName) {

@@ -23,6 +23,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { MOTO_REGION } from './moto';
+import { idempotencyTableDefinition, stateTableDefinition } from '../../functions/aws/state/tables';
 
 export const TABLES = { idempotency: 'driftwarden-idempotency', state: 'driftwarden-state' } as const;
 export const KILL_SWITCH_PARAMETER = '/driftwarden/kill-switch';
@@ -86,40 +87,8 @@ export async function createWebGroup(ec2: EC2Client, vpcId: string, name: string
 
 export async function createStateTables(dynamodb: DynamoDBClient): Promise<void> {
   // The template's shapes (template.yaml: IdempotencyTable, StateTable).
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLES.idempotency,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLES.state,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'gsi1pk', AttributeType: 'S' },
-        { AttributeName: 'gsi1sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byTime',
-          KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await dynamodb.send(new CreateTableCommand(idempotencyTableDefinition(TABLES.idempotency)));
+  await dynamodb.send(new CreateTableCommand(stateTableDefinition(TABLES.state)));
 }
 
 export interface AlertChannel {
