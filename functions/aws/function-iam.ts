@@ -19,6 +19,7 @@ import { IAM_ACTIONS as KILL_SWITCH } from './state/kill-switch';
 import { IAM_ACTIONS as REPLACEMENT_LEDGER } from './state/replacements';
 import { IAM_ACTIONS as DRIFT } from './drift';
 import { IAM_ACTIONS as POLICY_SOURCE } from '../responder/policy-source';
+import { IAM_ACTIONS as SWEEP_ACCOUNTS } from '../sweeper/accounts';
 
 export type FunctionName = 'responder' | 'watcher' | 'sweeper' | 'hook';
 export const FUNCTION_NAMES: readonly FunctionName[] = ['responder', 'watcher', 'sweeper', 'hook'];
@@ -65,7 +66,8 @@ export const WATCHER_READ_IAM_ACTIONS = [
 
 /**
  * The sweeper lists what the events may have missed: every instance and security group
- * (paged Describe* calls), key pairs, and the drift of stack instances.
+ * (paged Describe* calls), key pairs, and the drift of stack instances; in Organization mode,
+ * the organization's accounts too (organizations:ListAccounts, from the home account only).
  */
 export const SWEEPER_READ_IAM_ACTIONS = [
   'ec2:DescribeInstances',
@@ -74,6 +76,7 @@ export const SWEEPER_READ_IAM_ACTIONS = [
   'ec2:DescribeKeyPairs',
   'cloudformation:DetectStackResourceDrift',
   'cloudformation:DescribeStackResourceDrifts',
+  ...SWEEP_ACCOUNTS,
 ] as const;
 
 /** The PreTraffic hook invokes the new responder version and reports its verdict to CodeDeploy (declared beside its code). */
@@ -98,9 +101,10 @@ export const FUNCTION_IAM: Record<FunctionName, readonly string[]> = {
 /**
  * Every action the member-account role (infra/member-account.yaml) must allow: whatever a
  * central function, or `driftwarden release`, may do in a member account. The state table,
- * the alert topic and its key, and the kill switch stay in the central account.
+ * the alert topic and its key, the kill switch and the organization's account list stay in the
+ * central account.
  */
 export function memberRoleIamActions(): readonly string[] {
-  const central = (a: string) => /^(dynamodb|kms|sts|lambda|codedeploy):/.test(a) || a === 'sns:Publish' || a === 'ssm:GetParameter';
+  const central = (a: string) => /^(dynamodb|kms|sts|lambda|codedeploy|organizations):/.test(a) || a === 'sns:Publish' || a === 'ssm:GetParameter';
   return unique([...FUNCTION_IAM.responder, ...FUNCTION_IAM.watcher, ...FUNCTION_IAM.sweeper, ...STEP_IAM.release].filter((a) => !central(a)));
 }

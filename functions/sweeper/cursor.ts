@@ -1,7 +1,8 @@
 /**
  * Where the last sweep stopped, so that the next one resumes there: one item in the state
- * table, pk `sweep#cursor`, sk `cursor`, holding the region, the resource kind and the
- * NextToken of the page to read next. No item (or `done`) means "start from the beginning".
+ * table, pk `sweep#cursor`, sk `cursor`, holding the account, the region, the resource kind
+ * and the NextToken of the page to read next. A cursor saved without an account (before
+ * accounts were swept, or with the home account's id unknown) names the home account. No item (or `done`) means "start from the beginning".
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,8 @@ export const SWEEP_KINDS = ['security-groups', 'instances'] as const;
 export type SweepKind = (typeof SWEEP_KINDS)[number];
 
 export interface SweepCursor {
+  /** The account being swept; absent: the home account (its id not configured, or an older cursor). */
+  accountId?: string;
   region: string;
   kind: SweepKind;
   /** The page to read next; absent: the first page of that kind. */
@@ -48,7 +51,12 @@ export class SweepCursorStore {
       const res = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true }));
       const item = res.Item;
       if (!item || item.done === true || typeof item.region !== 'string' || !(SWEEP_KINDS as readonly string[]).includes(String(item.kind))) return undefined;
-      return { region: item.region, kind: item.kind as SweepKind, ...(typeof item.nextToken === 'string' && item.nextToken ? { nextToken: item.nextToken } : {}) };
+      return {
+        ...(typeof item.accountId === 'string' && item.accountId ? { accountId: item.accountId } : {}),
+        region: item.region,
+        kind: item.kind as SweepKind,
+        ...(typeof item.nextToken === 'string' && item.nextToken ? { nextToken: item.nextToken } : {}),
+      };
     } catch (error) {
       throw new StateUnavailableError(`could not read the sweep cursor: ${describeError(error)}`, { table: this.tableName }, { cause: error });
     }

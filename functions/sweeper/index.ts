@@ -6,14 +6,18 @@
  * Budget: the invocation's remaining time minus DEFAULT_MARGIN_MS, and at most
  * DRIFTWARDEN_SWEEP_BUDGET_MS when set. Regions: DRIFTWARDEN_REGIONS (comma-separated),
  * default the function's own region. Page size of the Describe* calls:
- * DRIFTWARDEN_SWEEP_PAGE_SIZE (5 to 1000, EC2's bounds for MaxResults), default 100. The
- * sweep covers the account driftwarden runs in.
+ * DRIFTWARDEN_SWEEP_PAGE_SIZE (5 to 1000, EC2's bounds for MaxResults), default 100.
+ * Accounts (accounts.ts): the account driftwarden runs in, plus DRIFTWARDEN_SWEEP_ACCOUNTS when
+ * set, or else in Organization mode (DRIFTWARDEN_MEMBER_ROLE_NAME) every active account of the
+ * organization (organizations:ListAccounts: deploy in the management account or a delegated
+ * administrator; elsewhere the home account is swept alone, with a warning).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AlertLimiter } from '../aws/state/alert-limiter';
 import { ReplacementLedger } from '../aws/state/replacements';
 import { createResponderDeps } from '../responder';
 import { respondToChangeEvent, type ResponderDeps } from '../responder/respond';
+import { sweepAccounts } from './accounts';
 import { SweepCursorStore } from './cursor';
 import { DEFAULT_MARGIN_MS, DEFAULT_PAGE_SIZE, runSweep, type SweepResult } from './sweep';
 
@@ -81,9 +85,12 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
     now: () => new Date(),
     remainingMs: budgetClock(context),
     pageSize: paging.pageSize,
+    accounts: () => sweepAccounts(),
     logger: { info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}) },
   });
   logger.info(`sweep ${result.complete ? 'complete' : 'paused'}`, {
+    accounts: result.accounts.map((a) => a.accountId ?? '(home)'),
+    accountSource: result.accountSource,
     scanned: result.scanned,
     violations: result.violations.map((v) => ({ key: v.idempotencyKey, status: v.response.status, decision: v.response.decision })),
     notHandedOn: result.notHandedOn,

@@ -7,8 +7,11 @@
  *    replacement (replacement ledger → terminateInstance, honouring protection);
  * 2. sends the alert-storm summaries owed for windows that have ended (one `summary` alert
  *    per window, then markSummarised);
- * 3. pages through the security groups and instances of every covered region and turns each
- *    violation of a state rule into a ChangeEvent with origin `sweep`:
+ * 3. pages through the security groups and instances of every covered account and region
+ *    (accounts.ts: the home account with its own credentials, and in Organization mode the
+ *    member accounts through the member role) and turns each violation of a state rule into
+ *    a ChangeEvent with origin `sweep`, whose accountId is the account swept, so that the
+ *    responder acts there (through the member role):
  *    - a security-group rule that opens an admin port to the world: a Config-like item of
  *      AWS::EC2::SecurityGroup carrying the group's current rules, with that one rule as the
  *      added rule, so the finding (and the revocation) is exactly that rule;
@@ -34,8 +37,11 @@
  * sorted keys joined with `+`.
  *
  * Each run is bounded in time (the Lambda's remaining time minus a margin, or
- * DRIFTWARDEN_SWEEP_BUDGET_MS) and resumes where the last one stopped: the cursor (region,
- * kind, NextToken) is kept in the state table (cursor.ts). A page cut short is read again in
+ * DRIFTWARDEN_SWEEP_BUDGET_MS) and resumes where the last one stopped: the cursor (account,
+ * region, kind, NextToken) is kept in the state table (cursor.ts); a cursor naming an account
+ * or region no longer swept starts over. A member account that cannot be swept (its member
+ * role missing or refused, say) is skipped with a warning and never stops the others; the
+ * home account and the state table fail the run as before. A page cut short is read again in
  * full by the next run, which is harmless: everything it does is idempotent.
  */
 import { paginateDescribeInstances, paginateDescribeSecurityGroups, type Instance, type SecurityGroup } from '@aws-sdk/client-ec2';
@@ -56,6 +62,8 @@ import type { ReplacementLedger } from '../aws/state/replacements';
 import { untrackGroupName } from '../aws/steps/isolation-group';
 import { publishAlert } from '../aws/steps/notify';
 import { terminateInstance } from '../aws/steps/terminate';
+import { StateUnavailableError } from '../aws/state/shared';
+import type { SweepAccount, SweepAccountList } from './accounts';
 import { SWEEP_KINDS, type SweepCursor, type SweepKind } from './cursor';
 
 /** The sweeper's own reads (the steps, the context reader and the state modules declare theirs). */
@@ -99,12 +107,19 @@ export interface SweepDeps {
   remainingMs(): number;
   /** Page size of the Describe* calls. Default 100. */
   pageSize?: number;
+  /**
+   * The accounts to sweep (accounts.ts sweepAccounts); its warnings go into the result.
+   * Default: the home account only, with the clients' default account.
+   */
+  accounts?(): Promise<SweepAccountList>;
   logger?: SweepLogger;
 }
 
 export interface SweptViolation {
   key: string;
   idempotencyKey: string;
+  /** The account of the event handed on (the account swept; the resource's owner when the home account's id is unknown). */
+  accountId: string;
   region: string;
   resource: string;
   rules: string[];
@@ -117,6 +132,9 @@ export interface SweepResult {
   /** Where the next run resumes, when not complete. */
   cursor?: SweepCursor;
   startedFrom?: SweepCursor;
+  /** The accounts this run covers, the home account first, and where the list came from. */
+  accounts: SweepAccount[];
+  accountSource: SweepAccountList['source'];
   scanned: { securityGroups: number; instances: number; pages: number; driftChecks: number };
   violations: SweptViolation[];
   /** Candidates judged and not handed on, by decision. */
@@ -131,6 +149,8 @@ class OutOfTime extends Error {}
 export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   const result: SweepResult = {
     complete: false,
+    accounts: [],
+    accountSource: 'home',
     scanned: { securityGroups: 0, instances: 0, pages: 0, driftChecks: 0 },
     violations: [],
     notHandedOn: {},
@@ -149,25 +169,53 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
   await terminateDue(deps, result, timeLeft);
   await sendSummaries(deps, result, regions[0], timeLeft);
 
+  const listed: SweepAccountList = deps.accounts ? await deps.accounts() : { accounts: [{ home: true }], source: 'home', warnings: [] };
+  result.warnings.push(...listed.warnings);
+  const accounts = listed.accounts.length > 0 ? listed.accounts : [{ home: true }];
+  result.accounts = accounts;
+  result.accountSource = listed.source;
+  const homeKey = accounts.find((a) => a.home)?.accountId ?? '';
+  const accountKeys = accounts.map((a) => a.accountId ?? '');
+
   const saved = await deps.cursor.read();
-  const start = saved && regions.includes(saved.region) ? saved : undefined;
-  if (saved && !start) result.warnings.push(`the saved cursor names region ${saved.region}, which is no longer swept: starting over`);
+  const savedAccount = saved ? (saved.accountId ?? homeKey) : '';
+  let start: SweepCursor | undefined;
+  if (saved && !accountKeys.includes(savedAccount)) result.warnings.push(`the saved cursor names account ${savedAccount}, which is no longer swept: starting over`);
+  else if (saved && !regions.includes(saved.region)) result.warnings.push(`the saved cursor names region ${saved.region}, which is no longer swept: starting over`);
+  else start = saved;
   if (start) result.startedFrom = start;
+  const startAccount = start ? accountKeys.indexOf(savedAccount) : 0;
 
   let position: SweepCursor | undefined = start;
   try {
-    for (let r = start ? regions.indexOf(start.region) : 0; r < regions.length; r++) {
-      const region = regions[r];
-      const clients = deps.clientsFor({ region });
-      for (let k = start && region === start.region ? SWEEP_KINDS.indexOf(start.kind) : 0; k < SWEEP_KINDS.length; k++) {
-        const kind = SWEEP_KINDS[k];
-        const token = start && region === start.region && kind === start.kind ? start.nextToken : undefined;
-        position = { region, kind, ...(token ? { nextToken: token } : {}) };
-        const onPage = (next: string | undefined): void => {
-          position = { region, kind, ...(next ? { nextToken: next } : {}) };
-        };
-        if (kind === 'security-groups') await sweepSecurityGroups(deps, policy, clients, region, token, onPage, timeLeft, result);
-        else await sweepInstances(deps, policy, clients, region, token, onPage, timeLeft, result);
+    for (let a = startAccount; a < accounts.length; a++) {
+      const account = accounts[a];
+      const accountId = account.accountId;
+      const resuming = start !== undefined && a === startAccount;
+      const at = (region: string, kind: SweepKind, nextToken?: string): SweepCursor => ({ ...(accountId ? { accountId } : {}), region, kind, ...(nextToken ? { nextToken } : {}) });
+      for (let r = resuming ? regions.indexOf(start!.region) : 0; r < regions.length; r++) {
+        const region = regions[r];
+        const clients = deps.clientsFor({ ...(accountId ? { accountId } : {}), region });
+        try {
+          for (let k = resuming && region === start!.region ? SWEEP_KINDS.indexOf(start!.kind) : 0; k < SWEEP_KINDS.length; k++) {
+            const kind = SWEEP_KINDS[k];
+            const token = resuming && region === start!.region && kind === start!.kind ? start!.nextToken : undefined;
+            position = at(region, kind, token);
+            const onPage = (next: string | undefined): void => {
+              position = at(region, kind, next);
+            };
+            const where: SweptPlace = { accountId, region, clients };
+            if (kind === 'security-groups') await sweepSecurityGroups(deps, policy, where, token, onPage, timeLeft, result);
+            else await sweepInstances(deps, policy, where, token, onPage, timeLeft, result);
+          }
+        } catch (err) {
+          // A member account that cannot be read (no member role there, the role refused, the
+          // region not enabled) must not keep every other account from being swept. The home
+          // account and the state table are driftwarden's own: their failure fails the run.
+          if (err instanceof OutOfTime || account.home || err instanceof StateUnavailableError) throw err;
+          // Into the result: the handler logs every warning of the run.
+          result.warnings.push(`account ${accountId ?? '(home)'} in ${region} not swept (or not to the end): ${describeAwsError(err)}`);
+        }
       }
     }
   } catch (err) {
@@ -184,11 +232,17 @@ export async function runSweep(deps: SweepDeps): Promise<SweepResult> {
 
 type OnPage = (nextToken: string | undefined) => void;
 
+/** The account (absent: the home account, id unknown) and region being swept, and their clients. */
+interface SweptPlace {
+  accountId?: string;
+  region: string;
+  clients: AwsClients;
+}
+
 async function sweepSecurityGroups(
   deps: SweepDeps,
   policy: Policy,
-  clients: AwsClients,
-  region: string,
+  { accountId, region, clients }: SweptPlace,
   startingToken: string | undefined,
   onPage: OnPage,
   timeLeft: () => boolean,
@@ -209,7 +263,7 @@ async function sweepSecurityGroups(
       if (isUntrackGroup(group)) continue;
       const rules = groupRules(group);
       for (const rule of offendingAdminRules(rules, policy.adminPorts)) {
-        await consider(deps, policy, reader, securityGroupEvent(group, rules, rule, region, deps.now()), region, group.GroupId ?? '', result);
+        await consider(deps, policy, reader, securityGroupEvent(group, rules, rule, region, deps.now(), accountId), region, group.GroupId ?? '', result);
       }
     }
     onPage(page.NextToken);
@@ -220,8 +274,7 @@ async function sweepSecurityGroups(
 async function sweepInstances(
   deps: SweepDeps,
   policy: Policy,
-  clients: AwsClients,
-  region: string,
+  { accountId, region, clients }: SweptPlace,
   startingToken: string | undefined,
   onPage: OnPage,
   timeLeft: () => boolean,
@@ -243,17 +296,17 @@ async function sweepInstances(
       const id = instance.InstanceId;
       const tags = tagsToRecord(instance.Tags);
       if (!id || GONE.has(instance.State?.Name ?? '') || tags[policy.quarantineTag] !== undefined) continue;
-      const accountId = ownerId ?? '';
-      await consider(deps, policy, reader, launchEvent(instance, tags, accountId, region, deps.now()), region, id, result);
+      const eventAccount = accountId ?? ownerId ?? '';
+      await consider(deps, policy, reader, launchEvent(instance, tags, eventAccount, region, deps.now()), region, id, result);
 
       const stack = stackFromTags(tags);
       if (driftOn && stack?.logicalId && !tags['aws:autoscaling:groupName'] && instance.State?.Name === 'running') {
         result.scanned.driftChecks += 1;
         const drift = await confirmInstanceDrift(clients, stack.stackId ?? stack.stackName, stack.logicalId);
         if (drift.status === 'MODIFIED') {
-          await consider(deps, policy, reader, driftEvent(id, stack.stackName, describeDifferences(drift.differences), accountId, region, deps.now()), region, id, result);
+          await consider(deps, policy, reader, driftEvent(id, stack.stackName, describeDifferences(drift.differences), eventAccount, region, deps.now()), region, id, result);
         } else if (drift.status === 'UNKNOWN') {
-          result.warnings.push(`drift of ${id} (${stack.stackName}/${stack.logicalId}) not known: ${drift.reason ?? 'no reason'}`);
+          result.warnings.push(`drift of ${id}${accountId ? ` in ${accountId}` : ''} (${stack.stackName}/${stack.logicalId}) not known: ${drift.reason ?? 'no reason'}`);
         }
       }
     }
@@ -284,7 +337,7 @@ async function consider(
   const idempotencyKey = `sweep:${key}`;
   const event: ChangeEvent = { ...candidate, id: idempotencyKey };
   const response = await deps.respond(event, { idempotencyKey });
-  result.violations.push({ key, idempotencyKey, region, resource, rules: [...new Set(plan.findings.map((f) => f.rule))], response });
+  result.violations.push({ key, idempotencyKey, accountId: event.accountId, region, resource, rules: [...new Set(plan.findings.map((f) => f.rule))], response });
 }
 
 /** A reader that answers from the page just read (no second Describe per resource) and asks the real one for the rest. */
@@ -343,8 +396,11 @@ function sweepEvent(id: string, accountId: string, region: string, now: Date, ch
   };
 }
 
-/** The group as it is now, with the one offending rule as "added", so that the finding names exactly it. */
-export function securityGroupEvent(group: SecurityGroup, rules: SgRule[], offending: SgRule, region: string, now: Date): ChangeEvent {
+/**
+ * The group as it is now, with the one offending rule as "added", so that the finding names
+ * exactly it. accountId: the account swept (default: the group's owner).
+ */
+export function securityGroupEvent(group: SecurityGroup, rules: SgRule[], offending: SgRule, region: string, now: Date, accountId?: string): ChangeEvent {
   const groupId = group.GroupId ?? '';
   const tags = tagsToRecord(group.Tags);
   const change: ConfigItemChange = {
@@ -358,7 +414,7 @@ export function securityGroupEvent(group: SecurityGroup, rules: SgRule[], offend
     addedRules: [offending],
     ...(Object.keys(tags).length > 0 ? { tags } : {}),
   };
-  return sweepEvent(`sweep:candidate:${groupId}`, group.OwnerId ?? '', region, now, change, [{ type: 'security-group', id: groupId }], 'unknown (found by the sweep)');
+  return sweepEvent(`sweep:candidate:${groupId}`, accountId ?? group.OwnerId ?? '', region, now, change, [{ type: 'security-group', id: groupId }], 'unknown (found by the sweep)');
 }
 
 /** The instance as launched: changeType CREATE so that the launch-time rules (image, key) apply. */

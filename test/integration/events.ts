@@ -26,7 +26,8 @@ export interface EventBridgeEvent {
  * The sample `events/positive/<name>.json` rewritten for moto: every occurrence of each key of
  * `ids` replaced by its value, the account and region replaced by moto's.
  */
-export function sampleForMoto(name: string, ids: Record<string, string>): EventBridgeEvent {
+/** A positive sample rewritten to moto's ids, with fresh ids; `time` is when the call was made (default now). */
+export function sampleForMoto(name: string, ids: Record<string, string>, options: { time?: Date } = {}): EventBridgeEvent {
   let text = readFileSync(join(ROOT, 'events', 'positive', `${name}.json`), 'utf8');
   const replacements: Record<string, string> = { ...ids, [SAMPLE_ACCOUNT]: MOTO_ACCOUNT_ID, [SAMPLE_REGION]: MOTO_REGION };
   for (const [from, to] of Object.entries(replacements)) {
@@ -34,7 +35,7 @@ export function sampleForMoto(name: string, ids: Record<string, string>): EventB
     text = text.split(from).join(to);
   }
   const event = JSON.parse(text) as EventBridgeEvent;
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = (options.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   event.id = randomUUID();
   event.time = now;
   event.detail.eventID = randomUUID();

@@ -150,12 +150,14 @@ describeWithMoto('sweeper (built bundle) against moto_server', () => {
 
   it('answers the late live event of a rule the sweep already revoked with "already handled": one action, one alert', async () => {
     const groupId = await createWebGroup(world.aws.ec2, world.network.vpcId, 'web');
+    // CloudTrail stamps the call with the time it was made: before the sweep saw and revoked it.
+    const openedAt = new Date(Date.now() - 1000);
     const ruleId = await openSshToWorld(world.aws.ec2, groupId);
     const sweep = await world.invokeSweeper({ env: SMALL_PAGES });
     expect(sweep.result?.violations).toEqual([expect.objectContaining({ resource: groupId, response: expect.objectContaining({ status: 'processed' }) })]);
     expect(await ingressPorts(groupId)).toEqual([443]);
 
-    const live = await world.invoke(sampleForMoto('admin-port-ssh-open-to-world', { 'sg-0a1b2c3d4e5f60003': groupId, 'sgr-0a1b2c3d4e5f00001': ruleId }));
+    const live = await world.invoke(sampleForMoto('admin-port-ssh-open-to-world', { 'sg-0a1b2c3d4e5f60003': groupId, 'sgr-0a1b2c3d4e5f00001': ruleId }, { time: openedAt }));
 
     expect(live.error).toBeUndefined();
     expect(live.result?.status).toBe('duplicate');
