@@ -1,12 +1,13 @@
 /**
- * Every function's CodeUri + Handler in template.yaml resolves to a built bundle that exports
- * the handler, so `sam deploy` ships what the template names. The bundles are built once
- * (`node scripts/build.mjs`) when a bundle is missing from dist/.
+ * Every function's artifact + Handler in template.yaml resolves to a built bundle that exports
+ * the handler, so `sam build && sam deploy` ships what the tests checked: `sam build` runs the
+ * Makefile target of each function (Metadata BuildMethod makefile), which copies the bundle
+ * folder scripts/build.mjs wrote. The bundles are built once when one is missing from dist/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resourcesOfType, ROOT, template } from './templates';
+import { artifactFolder, resourcesOfType, ROOT, template } from './templates';
 
 const BUILD_SCRIPT = join(ROOT, 'scripts/build.mjs');
 const canBuild = existsSync(BUILD_SCRIPT);
@@ -16,7 +17,8 @@ const main = template('template.yaml');
 const globals = (main.Globals?.Function ?? {}) as { Handler?: string; Environment?: { Variables?: Record<string, unknown> } };
 const functions = resourcesOfType(main, 'AWS::Serverless::Function').map(([id, fn]) => ({
   id,
-  codeUri: String(fn.Properties?.CodeUri ?? ''),
+  codeUri: artifactFolder(id, fn),
+  buildMethod: (fn as { Metadata?: { BuildMethod?: string } }).Metadata?.BuildMethod,
   handler: String(fn.Properties?.Handler ?? globals.Handler ?? ''),
 }));
 
@@ -35,11 +37,12 @@ const deployedEnv: Record<string, string> = {
     }
   }, 180_000);
 
-  it('names a prebuilt folder and index.handler for every function', () => {
+  it('builds every function with the Makefile, from a bundle folder, with index.handler', () => {
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
-      expect({ id: fn.id, codeUri: fn.codeUri, handler: fn.handler }).toEqual({
+      expect({ id: fn.id, buildMethod: fn.buildMethod, codeUri: fn.codeUri, handler: fn.handler }).toEqual({
         id: fn.id,
+        buildMethod: 'makefile',
         codeUri: expect.stringMatching(/^dist\/functions\/[a-z-]+\/$/),
         handler: 'index.handler',
       });

@@ -1,6 +1,6 @@
 import { FUNCTION_IAM, FUNCTION_NAMES, memberRoleIamActions, type FunctionName } from '../../functions/aws/function-iam';
 import { parseCfnYaml, type CfnTemplate } from './cfn-yaml';
-import { eventPatterns, inlinePolicyActions, resourcesOfType, roleLogicalId, statementActions, template, templatePaths, type Resource } from './templates';
+import { artifactFolder, eventPatterns, inlinePolicyActions, resourcesOfType, roleLogicalId, statementActions, template, templatePaths, type Resource } from './templates';
 
 const PSEUDO_PARAMETERS = new Set([
   'AWS::AccountId',
@@ -15,11 +15,11 @@ const PSEUDO_PARAMETERS = new Set([
 
 const main = (): CfnTemplate => template('template.yaml');
 
-/** Every function of template.yaml, keyed by the name its CodeUri builds (dist/functions/<name>/). */
+/** Every function of template.yaml, keyed by the name of the bundle it ships (dist/functions/<name>/). */
 function functionsByName(): Record<FunctionName, [string, Resource]> {
   const out: Partial<Record<FunctionName, [string, Resource]>> = {};
   for (const [id, fn] of resourcesOfType(main(), 'AWS::Serverless::Function')) {
-    const match = /^dist\/functions\/([a-z-]+)\/?$/.exec(String(fn.Properties?.CodeUri ?? ''));
+    const match = /^dist\/functions\/([a-z-]+)\/?$/.exec(artifactFolder(id, fn));
     if (match && (FUNCTION_NAMES as readonly string[]).includes(match[1])) out[match[1] as FunctionName] = [id, fn];
   }
   return out as Record<FunctionName, [string, Resource]>;

@@ -1,5 +1,5 @@
 /** Shared access to the deployable templates for the tests in test/template. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCfnTemplate, type CfnTemplate } from './cfn-yaml';
 
@@ -60,4 +60,20 @@ export function inlinePolicyActions(role: Resource, policyName: string): string[
   const policies = (role.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: { Statement: { Action?: string | string[] }[] } }[];
   const policy = policies.find((p) => p.PolicyName === policyName);
   return policy ? policy.PolicyDocument.Statement.flatMap(statementActions) : undefined;
+}
+
+/**
+ * The folder a function's artifact comes from. With `Metadata: BuildMethod: makefile`, `sam
+ * build` runs the Makefile's `build-<LogicalId>` target, which copies one folder into
+ * $(ARTIFACTS_DIR): that folder. Otherwise the CodeUri itself.
+ */
+export function artifactFolder(logicalId: string, fn: Resource): string {
+  const metadata = (fn as { Metadata?: { BuildMethod?: string } }).Metadata;
+  if (metadata?.BuildMethod !== 'makefile') return String(fn.Properties?.CodeUri ?? '');
+  const makefile = readFileSync(join(ROOT, String(fn.Properties?.CodeUri ?? '.'), 'Makefile'), 'utf8');
+  const target = new RegExp(`^build-${logicalId}:[^\\n]*\\n((?:\\t[^\\n]*\\n?)*)`, 'm').exec(makefile);
+  if (!target) throw new Error(`Makefile has no build-${logicalId} target`);
+  const copy = /cp -R (\S+?)\/?\.? "?\$\(ARTIFACTS_DIR\)"?/.exec(target[1]!);
+  if (!copy) throw new Error(`build-${logicalId} copies no folder into $(ARTIFACTS_DIR)`);
+  return `${copy[1]!.replace(/\/\.$/, '').replace(/\/$/, '')}/`;
 }
