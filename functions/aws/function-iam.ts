@@ -9,7 +9,7 @@
  * step that gains an action fails the build until the role gains it too, and a role cannot
  * keep an action no code uses.
  */
-import type { StepAction } from '../core/decision';
+import { STEP_ORDER, type StepAction } from '../core/decision';
 import { STEP_IAM } from './iam';
 import { IAM_ACTIONS as ALERT_LIMITER } from './state/alert-limiter';
 import { IAM_ACTIONS as AUDIT } from './state/audit';
@@ -34,19 +34,7 @@ export const MEMBER_ROLE_IAM_ACTIONS = ['sts:AssumeRole'] as const;
 const PIPELINE_STATE = [...IDEMPOTENCY, ...BLAST_RADIUS, ...AUDIT, ...ALERT_LIMITER, ...KILL_SWITCH, ...ALERT_KEY_IAM_ACTIONS];
 
 /** Every step a plan can contain (release is a human's act, from the CLI, and not here). */
-const PLAN_STEPS: readonly (StepAction | 'context')[] = [
-  'context',
-  'revoke-rule',
-  'revert-tags',
-  'restore-logging',
-  'isolate-instance',
-  'snapshot-volumes',
-  'tag',
-  'detach',
-  'notify',
-  'replace',
-  'terminate',
-];
+const PLAN_STEPS: readonly (StepAction | 'context')[] = ['context', ...STEP_ORDER];
 
 const stepActions = (steps: readonly (StepAction | 'release' | 'context')[]): string[] => steps.flatMap((s) => [...STEP_IAM[s]]);
 

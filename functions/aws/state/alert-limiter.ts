@@ -12,7 +12,7 @@
  * summaries with one Query instead of a Scan.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type Clock,
   ONE_DAY_SECONDS,
@@ -26,6 +26,7 @@ import {
   stateTableName,
   systemClock,
   windowContaining,
+  itemsDueBy,
 } from './shared';
 
 /** What `AlertLimiter` needs from IAM (Query on the table's byTime index). */
@@ -164,41 +165,28 @@ export class AlertLimiter {
    * sweep instead of this one, which is harmless.
    */
   async pendingSummaries(now: Date = this.now()): Promise<PendingSummary[]> {
-    const pending: PendingSummary[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let items: Record<string, unknown>[];
     try {
-      do {
-        const page = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: this.indexName,
-            KeyConditionExpression: 'gsi1pk = :pending AND gsi1sk <= :until',
-            // `#` sorts before every character of an account id, and `~` after them: every account's window that ended by now.
-            ExpressionAttributeValues: { ':pending': PENDING_SUMMARY_PARTITION, ':until': `${now.toISOString()}#~` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const suppressed = Number(item.suppressed ?? 0);
-          const attempts = Number(item.attempts ?? 0);
-          const summaries = Array.isArray(item.summaries) ? item.summaries.map(String) : [];
-          pending.push({
-            accountId: String(item.accountId),
-            windowStart: String(item.sk),
-            windowEnd: String(item.windowEnd),
-            sent: Math.max(0, attempts - suppressed),
-            suppressed,
-            summaries,
-            truncated: suppressed > summaries.length,
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      items = await itemsDueBy(this.documents, this, PENDING_SUMMARY_PARTITION, now);
     } catch (error) {
       throw new StateUnavailableError(`could not list pending alert summaries: ${describeError(error)}`, { table: this.tableName }, { cause: error });
     }
-    return pending;
+    return items.map((item) => {
+      const suppressed = Number(item.suppressed ?? 0);
+      const attempts = Number(item.attempts ?? 0);
+      const summaries = Array.isArray(item.summaries) ? item.summaries.map(String) : [];
+      return {
+        accountId: String(item.accountId),
+        windowStart: String(item.sk),
+        windowEnd: String(item.windowEnd),
+        sent: Math.max(0, attempts - suppressed),
+        suppressed,
+        summaries,
+        truncated: suppressed > summaries.length,
+      };
+    });
   }
+
 
   /**
    * Record that the summary of a window was sent: it leaves the pending index. The update is

@@ -18,7 +18,7 @@
  * stays well under DynamoDB's 400 KB.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Plan, StepOutcome } from '../../core/decision';
 import type { ChangeEvent } from '../../core/model';
 import {
@@ -29,6 +29,7 @@ import {
   describeError,
   documentClient,
   epochSeconds,
+  queryAllPages,
   stateTableName,
   systemClock,
 } from './shared';
@@ -298,18 +299,11 @@ export class AuditTrail {
     input: { IndexName?: string; KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
     what: string,
   ): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.documents.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey }));
-        for (const item of page.Items ?? []) records.push(item as AuditRecord);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      return (await queryAllPages(this.documents, { TableName: this.tableName, ...input })) as unknown as AuditRecord[];
     } catch (error) {
       throw new StateUnavailableError(`audit: could not read ${what}: ${describeError(error)}`, { table: this.tableName }, { cause: error });
     }
-    return records;
   }
 }
 

@@ -16,7 +16,7 @@
  * Items expire (`expiresAt`) 30 days after the hold ends.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Severity } from '../../core/model';
 import {
   type Clock,
@@ -29,6 +29,7 @@ import {
   isConditionalCheckFailed,
   stateTableName,
   systemClock,
+  itemsDueBy,
 } from './shared';
 
 /** What `ReplacementLedger` needs from IAM (Query on the table's byTime index). */
@@ -204,31 +205,14 @@ export class ReplacementLedger {
    * one that just became due may show on the next sweep, which is harmless.
    */
   async dueTerminations(now: Date = this.now()): Promise<ReplacementRecord[]> {
-    const due: ReplacementRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: this.indexName,
-            KeyConditionExpression: 'gsi1pk = :due AND gsi1sk <= :until',
-            // `#` sorts before every token character and `~` after them: every token due by now.
-            ExpressionAttributeValues: { ':due': TERMINATION_DUE_PARTITION, ':until': `${now.toISOString()}#~` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const record = toRecord(item);
-          if (record.status === 'termination-due') due.push(record);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = await itemsDueBy(this.documents, this, TERMINATION_DUE_PARTITION, now);
+      return items.map(toRecord).filter((record) => record.status === 'termination-due');
     } catch (error) {
       throw new StateUnavailableError(`could not list due terminations: ${describeError(error)}`, { table: this.tableName }, { cause: error });
     }
-    return due;
   }
+
 
   private async transition(
     token: string,

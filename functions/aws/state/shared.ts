@@ -3,7 +3,7 @@
  * document client, and the arithmetic of fixed time windows.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DriftwardenError } from '../../core/errors';
 
 /** A state module was built without what it needs (a table name, a sane limit): a deployment error. */
@@ -98,4 +98,35 @@ export async function readItem(
 ): Promise<Record<string, unknown> | undefined> {
   const read = await documents.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }));
   return read.Item;
+}
+
+/** Every item a Query returns, page by page. Errors propagate (callers say what they were reading). */
+export async function queryAllPages(documents: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/**
+ * The items of one sparse partition of the `byTime` index whose time-sorted key (`<ISO time>#<id>`)
+ * is due by `until`: owed alert summaries, due terminations. `#` sorts before every id character
+ * and `~` after them, so every id due by then is included.
+ */
+export function itemsDueBy(
+  documents: DynamoDBDocumentClient,
+  table: { tableName: string; indexName: string },
+  partition: string,
+  until: Date,
+): Promise<Record<string, unknown>[]> {
+  return queryAllPages(documents, {
+    TableName: table.tableName,
+    IndexName: table.indexName,
+    KeyConditionExpression: 'gsi1pk = :partition AND gsi1sk <= :until',
+    ExpressionAttributeValues: { ':partition': partition, ':until': `${until.toISOString()}#~` },
+  });
 }
