@@ -8,6 +8,7 @@ import { clientsFor } from '../aws/clients';
 import { AwsContextReader } from '../aws/context-reader';
 import { executePlan } from '../aws/executor';
 import { releaseInstance } from '../aws/steps/release';
+import { AuditTrail } from '../aws/state/audit';
 import { InputError } from '../core/errors';
 import type { AwsRuntime } from './deps';
 
@@ -39,5 +40,23 @@ export async function awsRuntime(options: { region?: string }): Promise<AwsRunti
       return result.outcomes;
     },
     release: (instanceId) => releaseInstance(instanceId, clients),
+    ...(process.env.DRIFTWARDEN_STATE_TABLE
+      ? {
+          recordRelease: async ({ instanceId, time, outcomes, released, actor }) => {
+            const audit = new AuditTrail();
+            await audit.recordFollowUp({
+              followUpOf: `release:${instanceId}`,
+              status: released ? 'released' : 'release-failed',
+              detail: `${released ? 'released' : 'release attempted'} by ${actor ?? 'an unknown caller'} with driftwarden release`,
+              resources: [instanceId],
+              accountId: account,
+              region,
+              decidedAt: time,
+              outcomes,
+            });
+            return `audit trail ${audit.tableName}`;
+          },
+        }
+      : {}),
   };
 }

@@ -22,6 +22,12 @@ export interface AwsRuntime {
   reader: ContextReader;
   execute(plan: Plan, event: ChangeEvent, policy: Policy): Promise<StepOutcome[]>;
   release(instanceId: string): Promise<StepOutcome[]>;
+  /**
+   * Records the release in the deployment's audit trail (DRIFTWARDEN_STATE_TABLE), like any other
+   * action. Resolves to where it was recorded; rejects when it could not be written.
+   * Absent when no audit table is named.
+   */
+  recordRelease?(entry: { instanceId: string; time: string; outcomes: StepOutcome[]; released: boolean; actor?: string }): Promise<string>;
 }
 
 export interface CliDeps {

@@ -103,6 +103,18 @@ async function release(instanceId: string, opts: { region?: string; yes: boolean
   const time = io.now().toISOString();
   const outcomes = await runtime.release(instanceId);
   const failed = outcomes.filter((o) => o.status === 'failed');
+  // A release is recorded like any other action: in the deployment's audit trail when the
+  // environment names it (DRIFTWARDEN_STATE_TABLE), and always as the audit line below.
+  let recorded: string;
+  if (!runtime.recordRelease) recorded = 'not recorded in an audit table: DRIFTWARDEN_STATE_TABLE is not set';
+  else {
+    try {
+      recorded = `recorded in the ${await runtime.recordRelease({ instanceId, time, outcomes, released: failed.length === 0, ...(runtime.target.callerArn ? { actor: runtime.target.callerArn } : {}) })}`;
+    } catch (err) {
+      recorded = `NOT recorded in the audit trail: ${(err as Error).message ?? String(err)}`;
+    }
+  }
+  io.stderr.write(`${recorded}\n`);
   if (opts.json) {
     const audit = {
       schema: 'driftwarden.audit/v1',
@@ -114,6 +126,7 @@ async function release(instanceId: string, opts: { region?: string; yes: boolean
       actor: runtime.target.callerArn ?? null,
       outcomes,
       result: failed.length > 0 ? 'failed' : 'released',
+      audit: recorded,
     };
     io.stdout.write(`${JSON.stringify(audit)}\n`);
   } else {

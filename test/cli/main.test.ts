@@ -281,6 +281,33 @@ describe('driftwarden release', () => {
     });
   });
 
+  it('records the release in the audit trail when the deployment names one, and says where', async () => {
+    const aws = fakeAws();
+    const runtime = await aws.aws();
+    const recordRelease = jest.fn(async () => 'audit trail driftwarden-state');
+    aws.aws.mockImplementation(async () => ({ ...runtime, recordRelease }));
+    const cli = capture();
+    const code = await run(['release', 'i-0123456789abcdef0', '--yes', '--json'], cli.io, deps({ aws: aws.aws }));
+    expect(code).toBe(0);
+    expect(recordRelease).toHaveBeenCalledWith({
+      instanceId: 'i-0123456789abcdef0',
+      time: '2026-11-26T04:00:00.000Z',
+      outcomes: [expect.objectContaining({ action: 'isolate-instance', status: 'done' })],
+      released: true,
+      actor: 'arn:aws:iam::111122223333:user/oncall',
+    });
+    expect(jsonLines(cli.stdout())[0]).toMatchObject({ audit: 'recorded in the audit trail driftwarden-state' });
+  });
+
+  it('says so when the release could not be written to the audit trail', async () => {
+    const aws = fakeAws();
+    const runtime = await aws.aws();
+    aws.aws.mockImplementation(async () => ({ ...runtime, recordRelease: async () => Promise.reject(new Error('AccessDenied: dynamodb:PutItem')) }));
+    const cli = capture();
+    await run(['release', 'i-0123456789abcdef0', '--yes'], cli.io, deps({ aws: aws.aws }));
+    expect(cli.stderr()).toContain('NOT recorded in the audit trail: AccessDenied: dynamodb:PutItem');
+  });
+
   it('says plainly when a release step failed, and exits non-zero', async () => {
     const aws = fakeAws();
     aws.setReleaseOutcomes([
