@@ -1,29 +1,36 @@
 #!/usr/bin/env node
 /**
- * Bundles every entry point with esbuild.
+ * Bundles every entry point with esbuild, with the settings of scripts/esbuild-settings.cjs
+ * (read there why: ES modules split into chunks for the Lambda functions, CommonJS for the
+ * CLI, the SDK's schema modules made tree-shakeable).
  *
- * - The AWS SDK is bundled, not external: the bundle that is tested is the bundle that is deployed.
- * - mainFields ['module', 'main']: esbuild's Node default picks the SDK's CommonJS build, which
- *   does not tree-shake; the ES module build makes the bundle about half the size.
- * - Output is CommonJS for Node 20 and 22 (Lambda nodejs22.x), minified, with a linked source map.
  * - The metafile of each bundle goes to dist/meta/<name>.json (for size budgets and analysis).
  * - Entries that do not exist yet are logged and skipped.
  */
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { CLI_SETTINGS, LAMBDA_SETTINGS } = createRequire(import.meta.url)('./esbuild-settings.cjs');
 
-/** Entry → bundle. `name` names the metafile. */
+/** Entry → bundle: a folder (Lambda function: index.mjs and chunks/) or one file (the CLI). `name` names the metafile. */
 const ENTRIES = [
-  { name: 'responder', entry: 'functions/responder/index.ts', outfile: 'dist/functions/responder/index.js' },
-  { name: 'watcher', entry: 'functions/watcher/index.ts', outfile: 'dist/functions/watcher/index.js' },
-  { name: 'sweeper', entry: 'functions/sweeper/index.ts', outfile: 'dist/functions/sweeper/index.js' },
-  { name: 'hook', entry: 'functions/hook/index.ts', outfile: 'dist/functions/hook/index.js' },
+  { name: 'responder', entry: 'functions/responder/index.ts', outdir: 'dist/functions/responder' },
+  { name: 'watcher', entry: 'functions/watcher/index.ts', outdir: 'dist/functions/watcher' },
+  { name: 'sweeper', entry: 'functions/sweeper/index.ts', outdir: 'dist/functions/sweeper' },
+  { name: 'hook', entry: 'functions/hook/index.ts', outdir: 'dist/functions/hook' },
   { name: 'cli', entry: 'functions/cli/main.ts', outfile: 'dist/cli/driftwarden.js' },
 ];
+
+/** esbuild options for one entry. */
+function buildOptions({ entry, outdir, outfile }) {
+  const common = { absWorkingDir: root, sourcemap: 'linked', metafile: true, logLevel: 'warning' };
+  if (outfile) return { ...CLI_SETTINGS, ...common, entryPoints: [entry], outfile };
+  return { ...LAMBDA_SETTINGS, ...common, entryPoints: { index: entry }, outdir };
+}
 
 /**
  * Files the responder's self-test reads at run time: the pre-traffic hook invokes the new
@@ -48,25 +55,17 @@ const present = ENTRIES.filter(({ name, entry }) => {
 mkdirSync(join(root, 'dist/meta'), { recursive: true });
 
 const results = await Promise.all(
-  present.map(async ({ name, entry, outfile }) => {
-    const result = await build({
-      absWorkingDir: root,
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      minify: true,
-      sourcemap: 'linked',
-      legalComments: 'none',
-      metafile: true,
-      logLevel: 'warning',
-    });
-    writeFileSync(join(root, 'dist/meta', `${name}.json`), JSON.stringify(result.metafile));
-    const bytes = result.metafile.outputs[outfile]?.bytes ?? 0;
-    return { name, outfile, bytes };
+  present.map(async (target) => {
+    // A function's folder is its deployment package: start it empty, so no chunk or bundle of
+    // an earlier build (an old index.js would shadow index.mjs) is shipped.
+    if (target.outdir) rmSync(join(root, target.outdir), { recursive: true, force: true });
+    const result = await build(buildOptions(target));
+    writeFileSync(join(root, 'dist/meta', `${target.name}.json`), JSON.stringify(result.metafile));
+    const outfile = target.outfile ?? `${target.outdir}/index.mjs`;
+    const bytes = Object.entries(result.metafile.outputs)
+      .filter(([path]) => path.endsWith('.js') || path.endsWith('.mjs'))
+      .reduce((sum, [, output]) => sum + output.bytes, 0);
+    return { name: target.name, outfile, bytes };
   }),
 ).catch((err) => {
   console.error(`build failed: ${err.message}`);

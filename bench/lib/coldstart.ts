@@ -3,12 +3,15 @@
  *
  * Variants, all measured in the same run, interleaved (one run of each in turn, so a noisy
  * neighbour hits all of them alike):
- * - each deployed function bundle (dist/functions/<name>/index.js), as scripts/build.mjs made it;
+ * - each deployed function (dist/functions/<name>/index.mjs and the chunks it imports
+ *   statically), as scripts/build.mjs made it: an ES module split into chunks, so the chunks
+ *   reached only through import() (code needed after containment or on rare paths) are not
+ *   loaded at init;
  * - the same entry built with SAM's default esbuild settings (cjs, minify, mainFields
  *   main,module, target es2020): what the project's settings save;
  * - "first use": the responder's entry plus the construction of its containment clients
  *   (EC2, SNS, SSM, DynamoDB), with the deployed settings: what the first event pays on top
- *   of init, because the clients are built lazily;
+ *   of init, because the clients are built lazily (their code is loaded at init);
  * - an empty handler: the floor (Node's own start);
  * - a reference bundle of the same SDK clients the responder bundles, each constructed at
  *   module scope, built with SAM's default settings: what a typical function pays.
@@ -23,16 +26,12 @@ import { median, summarize, type Summary } from './stats';
 export const FUNCTIONS = ['responder', 'watcher', 'sweeper', 'hook'] as const;
 const OUT = join(REPO, 'bench', '.data', 'cold');
 
-/** The settings scripts/build.mjs deploys with (kept in step by hand; the bench reports both). */
-export const DEPLOYED_SETTINGS: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  mainFields: ['module', 'main'],
-  minify: true,
-  legalComments: 'none',
-};
+/**
+ * The settings scripts/build.mjs deploys the functions with (scripts/esbuild-settings.cjs): an
+ * ES module split into chunks, with the SDK's schema modules made tree-shakeable. Give
+ * `entryPoints: { index }` and `outdir`.
+ */
+export const DEPLOYED_SETTINGS = (require('../../scripts/esbuild-settings.cjs') as { LAMBDA_SETTINGS: BuildOptions }).LAMBDA_SETTINGS;
 
 /** SAM's esbuild defaults (BuildProperties left out): Format cjs, Minify true, Target es2020, MainFields main,module. */
 export const SAM_DEFAULT_SETTINGS: BuildOptions = {
@@ -83,8 +82,14 @@ export interface Variant {
   name: string;
   kind: 'deployed' | 'sam-defaults' | 'first-use' | 'empty' | 'reference';
   function?: string;
+  /** The file a fresh process loads (index.mjs of a split ES module). */
   bundle: string;
+  /** The code loaded before the first event: the bundle and, for an ES module, every chunk it imports statically. */
   size: Size;
+  /** Every JavaScript file of the build, chunks loaded on first use included (ES modules only). */
+  allCode?: Size & { files: number };
+  /** SDK client packages whose code is loaded only on first use (in chunks reached through import()). */
+  sdkClientsOnFirstUse?: string[];
   /** The whole deployment package (the function's folder): raw, and deflated file by file as in a zip. */
   deploymentPackage?: Size & { files: number };
   /** SDK client packages in the bundle. */
@@ -123,12 +128,69 @@ function folderSize(dir: string): Size & { files: number } {
 }
 
 function sdkClientsOf(meta: Metafile): string[] {
+  return sdkClientsIn(Object.keys(meta.inputs));
+}
+
+function sdkClientsIn(inputs: Iterable<string>): string[] {
   const found = new Set<string>();
-  for (const input of Object.keys(meta.inputs)) {
+  for (const input of inputs) {
     const match = /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(input);
     if (match) found.add(match[1]);
   }
   return [...found].sort();
+}
+
+/** What a split ES module build loads at init, and what it loads only on first use. */
+export interface SplitBuild {
+  /** The entry's output file (absolute). */
+  entry: string;
+  /** The entry and every chunk it imports statically, transitively (absolute paths). */
+  loadedAtInit: string[];
+  /** Every other JavaScript output: reached only through import(). */
+  loadedOnFirstUse: string[];
+  sdkClientsAtInit: string[];
+  sdkClientsOnFirstUse: string[];
+}
+
+/**
+ * Splits a build's outputs into what loading `entryPoint` loads (static imports, followed
+ * transitively) and what it does not. Paths in the metafile are relative to `root`.
+ */
+export function splitBuild(meta: Metafile, entryPoint: string, root: string = REPO): SplitBuild {
+  const outputs = meta.outputs;
+  const entryKey = Object.keys(outputs).find((k) => outputs[k].entryPoint === entryPoint);
+  if (!entryKey) throw new Error(`no output has the entry point ${entryPoint}`);
+  const atInit = new Set<string>();
+  const pending = [entryKey];
+  while (pending.length > 0) {
+    const key = pending.pop()!;
+    if (atInit.has(key)) continue;
+    atInit.add(key);
+    for (const imported of outputs[key].imports) {
+      if (imported.kind === 'import-statement' && !imported.external && outputs[imported.path]) pending.push(imported.path);
+    }
+  }
+  const code = Object.keys(outputs).filter((k) => /\.m?js$/.test(k));
+  const later = code.filter((k) => !atInit.has(k));
+  const inputsOf = (keys: string[]) => keys.flatMap((k) => Object.keys(outputs[k].inputs));
+  const initClients = sdkClientsIn(inputsOf([...atInit]));
+  return {
+    entry: join(root, entryKey),
+    loadedAtInit: [...atInit].map((k) => join(root, k)),
+    loadedOnFirstUse: later.map((k) => join(root, k)),
+    sdkClientsAtInit: initClients,
+    sdkClientsOnFirstUse: sdkClientsIn(inputsOf(later)).filter((c) => !initClients.includes(c)),
+  };
+}
+
+function sizeOfFiles(files: string[]): Size & { files: number } {
+  const total = { raw: 0, gzip: 0, files: files.length };
+  for (const f of files) {
+    const s = sizeOf(f);
+    total.raw += s.raw;
+    total.gzip += s.gzip;
+  }
+  return total;
 }
 
 async function bundle(entry: { path?: string; contents?: string }, outfile: string, settings: BuildOptions): Promise<Metafile> {
@@ -143,6 +205,22 @@ async function bundle(entry: { path?: string; contents?: string }, outfile: stri
   return result.metafile;
 }
 
+/** Builds `source` (written to a file, since code splitting takes no stdin) with the deployed settings into `outdir`. */
+async function bundleSplit(source: string, outdir: string): Promise<SplitBuild> {
+  mkdirSync(outdir, { recursive: true });
+  const entryFile = join(outdir, 'entry.ts');
+  writeFileSync(entryFile, source);
+  const result = await build({
+    ...DEPLOYED_SETTINGS,
+    absWorkingDir: REPO,
+    entryPoints: { index: entryFile },
+    outdir,
+    metafile: true,
+    logLevel: 'error',
+  });
+  return splitBuild(result.metafile, relative(REPO, entryFile));
+}
+
 function entryOf(name: string): string | undefined {
   const entry = join(REPO, 'functions', name, 'index.ts');
   return existsSync(entry) ? entry : undefined;
@@ -155,16 +233,28 @@ export async function buildVariants(log: (line: string) => void): Promise<Varian
   let responderClients: string[] = [];
 
   for (const name of FUNCTIONS) {
-    const deployed = join(REPO, 'dist', 'functions', name, 'index.js');
+    const deployed = join(REPO, 'dist', 'functions', name, 'index.mjs');
     const entry = entryOf(name);
-    if (!existsSync(deployed) || !entry) {
-      log(`cold start: ${name}: no bundle (dist/functions/${name}/index.js), skipped`);
+    const metaFile = join(REPO, 'dist', 'meta', `${name}.json`);
+    if (!existsSync(deployed) || !entry || !existsSync(metaFile)) {
+      log(`cold start: ${name}: no bundle (dist/functions/${name}/index.mjs and dist/meta/${name}.json), skipped`);
       continue;
     }
-    const metaFile = join(REPO, 'dist', 'meta', `${name}.json`);
-    const clients = existsSync(metaFile) ? sdkClientsOf(JSON.parse(readFileSync(metaFile, 'utf8')) as Metafile) : [];
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Metafile;
+    const split = splitBuild(meta, relative(REPO, entry));
+    const clients = sdkClientsOf(meta);
     if (name === 'responder') responderClients = clients;
-    variants.push({ name: `${name} (deployed)`, kind: 'deployed', function: name, bundle: deployed, size: sizeOf(deployed), deploymentPackage: folderSize(join(REPO, 'dist', 'functions', name)), sdkClients: clients });
+    variants.push({
+      name: `${name} (deployed)`,
+      kind: 'deployed',
+      function: name,
+      bundle: deployed,
+      size: sizeOfFiles(split.loadedAtInit),
+      allCode: sizeOfFiles([...split.loadedAtInit, ...split.loadedOnFirstUse]),
+      sdkClientsOnFirstUse: split.sdkClientsOnFirstUse,
+      deploymentPackage: folderSize(join(REPO, 'dist', 'functions', name)),
+      sdkClients: clients,
+    });
 
     const sam = join(OUT, 'sam', `${name}.js`);
     const samMeta = await bundle({ path: entry }, sam, SAM_DEFAULT_SETTINGS);
@@ -176,15 +266,21 @@ export async function buildVariants(log: (line: string) => void): Promise<Varian
   );
   const responderEntry = entryOf('responder');
   if (responderEntry) {
-    const firstUse = join(OUT, 'responder-first-use.js');
     const contents = [
       `export { handler } from ${JSON.stringify(responderEntry.replace(/\.ts$/, ''))};`,
       ...containment.map((p, i) => `import { ${CLIENT_CLASS[p]} as C${i} } from ${JSON.stringify(p)};`),
       // The same construction the responder's first event does (default config: region from AWS_REGION).
       ...containment.map((_p, i) => `new C${i}({});`),
     ].join('\n');
-    const meta = await bundle({ contents }, firstUse, DEPLOYED_SETTINGS);
-    variants.push({ name: 'responder + containment clients built (first use)', kind: 'first-use', function: 'responder', bundle: firstUse, size: sizeOf(firstUse), sdkClients: sdkClientsOf(meta) });
+    const split = await bundleSplit(contents, join(OUT, 'responder-first-use'));
+    variants.push({
+      name: 'responder + containment clients built (first use)',
+      kind: 'first-use',
+      function: 'responder',
+      bundle: split.entry,
+      size: sizeOfFiles(split.loadedAtInit),
+      sdkClients: split.sdkClientsAtInit,
+    });
   }
 
   const empty = join(OUT, 'empty.js');

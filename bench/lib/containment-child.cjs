@@ -8,6 +8,7 @@
  */
 'use strict';
 const { readFileSync } = require('node:fs');
+const { pathToFileURL } = require('node:url');
 
 const [bundle, warmupFile, sampleFile] = process.argv.slice(2);
 const lambdaContext = () => ({
@@ -26,7 +27,8 @@ const lambdaContext = () => ({
 });
 
 async function main() {
-  const { handler } = require(bundle);
+  // The deployed bundle is an ES module (index.mjs), loaded as Lambda loads it.
+  const { handler } = await import(pathToFileURL(bundle).href);
   const warmup = await handler(JSON.parse(readFileSync(warmupFile, 'utf8')), lambdaContext());
   process.send({ type: 'ready', warmup });
   await new Promise((resolve) => process.once('message', resolve));

@@ -17,7 +17,7 @@ import { startFakeAws, type AccountSnapshot, type CallRecord, type FakeAws } fro
 import { REPO } from './proc';
 import { idempotencyTableDefinition, stateTableDefinition } from '../../functions/aws/state/tables';
 
-const BUNDLE = join(REPO, 'dist', 'functions', 'responder', 'index.js');
+const BUNDLE = join(REPO, 'dist', 'functions', 'responder', 'index.mjs');
 const CONTAINMENT_ACTIONS = new Set(['RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'ModifyNetworkInterfaceAttribute']);
 const MUTATING = /^(Revoke|Authorize|Modify|Create|Delete|Detach|Update|Terminate|Publish|Put|Deregister|Transact|BatchWrite)/;
 

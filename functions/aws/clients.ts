@@ -15,16 +15,44 @@
  * - Every client is constructed on first use: containment does not pay for the ones only
  *   replacement needs (CloudFormation, Auto Scaling, ELBv2), nor for AWS Config, which only
  *   restarting a stopped recorder needs.
+ * - The code of the Auto Scaling, ELBv2, CloudTrail and AWS Config clients is not even loaded
+ *   until first needed (functions/aws/later-clients.ts): whoever uses one of them first awaits
+ *   `loadLaterClients()`. Touching one before that is a `ClientCodeNotLoadedError`, a bug
+ *   that the tests of every such caller would show, never a silent fallback.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { DriftwardenError } from '../core/errors';
+
+type LaterClients = typeof import('./later-clients');
+let laterClients: LaterClients | undefined;
+let loadingLaterClients: Promise<LaterClients> | undefined;
+
+/** Loads the code of the clients needed only after containment or on rare paths (once per container). */
+export async function loadLaterClients(): Promise<LaterClients> {
+  if (laterClients) return laterClients;
+  loadingLaterClients ??= import('./later-clients').then((loaded) => (laterClients = loaded));
+  return loadingLaterClients;
+}
+
+/** A client whose code is loaded on first use was touched before `loadLaterClients()` finished. */
+export class ClientCodeNotLoadedError extends DriftwardenError {
+  constructor(client: string) {
+    super(`the ${client} client's code is loaded on first use: await loadLaterClients() before using it`, { resource: client });
+  }
+}
+
+function later(client: string): LaterClients {
+  if (!laterClients) throw new ClientCodeNotLoadedError(client);
+  return laterClients;
+}
 
 type CredentialProvider = ReturnType<typeof fromTemporaryCredentials>;
 
@@ -147,19 +175,19 @@ export class LazyAwsClients implements AwsClients {
     return this.once('ssm', () => new SSMClient(this.config));
   }
   get cloudTrail(): CloudTrailClient {
-    return this.once('cloudTrail', () => new CloudTrailClient(this.config));
+    return this.once('cloudTrail', () => new (later('cloudTrail').CloudTrailClient)(this.config));
   }
   get autoScaling(): AutoScalingClient {
-    return this.once('autoScaling', () => new AutoScalingClient(this.config));
+    return this.once('autoScaling', () => new (later('autoScaling').AutoScalingClient)(this.config));
   }
   get elbv2(): ElasticLoadBalancingV2Client {
-    return this.once('elbv2', () => new ElasticLoadBalancingV2Client(this.config));
+    return this.once('elbv2', () => new (later('elbv2').ElasticLoadBalancingV2Client)(this.config));
   }
   get cloudFormation(): CloudFormationClient {
     return this.once('cloudFormation', () => new CloudFormationClient(this.config));
   }
   get configService(): ConfigServiceClient {
-    return this.once('configService', () => new ConfigServiceClient(this.config));
+    return this.once('configService', () => new (later('configService').ConfigServiceClient)(this.config));
   }
 }
 

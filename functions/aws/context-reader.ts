@@ -12,7 +12,6 @@ import {
   type Instance,
   type Tag as Ec2Tag,
 } from '@aws-sdk/client-ec2';
-import { paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import { paginateGetParametersByPath } from '@aws-sdk/client-ssm';
 import {
   found,
@@ -27,7 +26,7 @@ import {
   type TagWriter,
 } from '../core/context';
 import { describeAwsError, hasErrorName } from './aws-errors';
-import type { AwsClients } from './clients';
+import { loadLaterClients, type AwsClients } from './clients';
 import { realSleep } from './steps/context';
 
 export const IAM_ACTIONS = [
@@ -254,6 +253,8 @@ export class AwsContextReader implements ContextReader {
   async tagWriter(resourceId: string, tagKey: string): Promise<Lookup<TagWriter>> {
     try {
       let pages = 0;
+      // CloudTrail's client is loaded on first use: few events ask who wrote a tag.
+      const { paginateLookupEvents } = await loadLaterClients();
       const paginator = paginateLookupEvents(
         { client: this.clients.cloudTrail, pageSize: 50 },
         { LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resourceId }] },

@@ -24,13 +24,11 @@ import type { Policy } from '../core/policy/schema';
 import { awsErrorName, describeAwsError } from './aws-errors';
 import type { AwsClients } from './clients';
 import { realSleep, type AlertOptions, type StepContext } from './steps/context';
-import { run as detach } from './steps/detach';
 import { run as isolateInstance } from './steps/isolate-instance';
 import type { DriftwardenGroupsPrefetch } from './steps/isolation-group';
 import { publishAlert, run as notify } from './steps/notify';
 import { outcome } from './steps/outcome';
 import { run as replace } from './steps/replace';
-import { run as restoreLogging } from './steps/restore-logging';
 import { run as revertTags } from './steps/revert-tags';
 import { run as revokeRule } from './steps/revoke-rule';
 import { run as snapshotVolumes } from './steps/snapshot-volumes';
@@ -67,6 +65,22 @@ export interface ExecutionResult {
 }
 
 type Runner = (step: never, ctx: StepContext) => Promise<StepOutcome>;
+
+/**
+ * A step whose module (and the SDK clients it uses) is loaded when the step first runs, not at
+ * init: detaching runs after isolation, and restoring logging only answers tampering, so
+ * neither is worth loading on every cold start (see functions/aws/later-clients.ts).
+ */
+function loadedOnFirstRun(load: () => Promise<{ run: unknown }>): Runner {
+  let loading: Promise<Runner> | undefined;
+  return async (step, ctx) => {
+    loading ??= load().then((module) => module.run as Runner);
+    return (await loading)(step, ctx);
+  };
+}
+
+const detach = loadedOnFirstRun(() => import('./steps/detach'));
+const restoreLogging = loadedOnFirstRun(() => import('./steps/restore-logging'));
 
 const RUNNERS: Record<StepAction, Runner> = {
   'revoke-rule': revokeRule as Runner,

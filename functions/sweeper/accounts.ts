@@ -18,7 +18,7 @@
  * so sweeping "another" account without them would sweep the home account again under the
  * wrong account id. Such accounts are skipped with a warning (fail closed).
  */
-import { OrganizationsClient, paginateListAccounts, type Account } from '@aws-sdk/client-organizations';
+import type { Account, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { describeAwsError } from '../aws/aws-errors';
 import { clientSettingsFromEnv } from '../aws/clients';
 
@@ -70,7 +70,9 @@ export async function sweepAccounts(options: SweepAccountsOptions = {}): Promise
   } else if (settings.memberRoleName) {
     source = 'organization';
     try {
-      others = await activeOrganizationAccounts(options.organizations?.() ?? new OrganizationsClient({ maxAttempts: settings.maxAttempts, retryMode: settings.retryMode }));
+      // The Organizations client is loaded only in Organization mode, when it is first needed.
+      const client = options.organizations?.() ?? new (await import('@aws-sdk/client-organizations')).OrganizationsClient({ maxAttempts: settings.maxAttempts, retryMode: settings.retryMode });
+      others = await activeOrganizationAccounts(client);
     } catch (error) {
       warnings.push(
         `the organization's accounts could not be listed (organizations:ListAccounts: ${describeAwsError(error)}); sweeping the home account only. ` +
@@ -94,6 +96,7 @@ export async function sweepAccounts(options: SweepAccountsOptions = {}): Promise
 /** Every ACTIVE account of the organization (suspended, closing and closed ones are skipped). */
 export async function activeOrganizationAccounts(client: OrganizationsClient): Promise<string[]> {
   const ids: string[] = [];
+  const { paginateListAccounts } = await import('@aws-sdk/client-organizations');
   for await (const page of paginateListAccounts({ client }, {})) {
     for (const account of page.Accounts ?? []) if (account.Id && isActive(account)) ids.push(account.Id);
   }

@@ -36,6 +36,25 @@ describe('clientsFor', () => {
     expect(clients.constructedClients()).toEqual(['ec2', 'cloudFormation']);
   });
 
+  it('loads the code of the clients used after containment only when asked, and refuses them before', async () => {
+    // A fresh copy of the module: another test may already have loaded that code.
+    let isolated!: typeof import('../../functions/aws/clients');
+    jest.isolateModules(() => {
+      isolated = require('../../functions/aws/clients') as typeof isolated;
+    });
+    const clients = new isolated.LazyAwsClients({ region: 'eu-west-1', maxAttempts: 1, retryMode: 'standard' });
+    for (const name of ['autoScaling', 'elbv2', 'cloudTrail', 'configService'] as const) {
+      expect(() => clients[name]).toThrow(isolated.ClientCodeNotLoadedError);
+    }
+    expect(clients.constructedClients()).toEqual([]);
+    const later = await isolated.loadLaterClients();
+    expect(clients.autoScaling).toBeInstanceOf(later.AutoScalingClient);
+    expect(clients.elbv2).toBeInstanceOf(later.ElasticLoadBalancingV2Client);
+    expect(clients.cloudTrail).toBeInstanceOf(later.CloudTrailClient);
+    expect(clients.configService).toBeInstanceOf(later.ConfigServiceClient);
+    expect(await clients.cloudTrail.config.region()).toBe('eu-west-1');
+  });
+
   it('retries with the SDK retry strategy, 5 attempts by default, DRIFTWARDEN_MAX_ATTEMPTS when set', async () => {
     expect(await clientsFor({ region: 'eu-west-1' }).sns.config.maxAttempts()).toBe(5);
     process.env.DRIFTWARDEN_MAX_ATTEMPTS = '2';

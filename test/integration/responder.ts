@@ -1,74 +1,23 @@
 /**
- * The BUILT functions (dist/functions/{responder,sweeper,watcher}/index.js), as Lambda runs
+ * The BUILT functions (dist/functions/{responder,sweeper,watcher}/index.mjs), as Lambda runs
  * them: built once when dist/ is older than the sources, then invoked in a fresh Node process
  * per invocation (a fresh container: each handler caches its clients, policy and state
  * utilities per container), with the environment the template gives them, pointed at
  * moto_server.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { bundleIsStale, ensureBuilt, functionBundle, ROOT } from '../helpers/build';
 import { MOTO_ACCOUNT_ID, MOTO_REGION } from './moto';
 import { KILL_SWITCH_PARAMETER, TABLES } from './world';
 
-export const ROOT = resolve(__dirname, '..', '..');
-export const RESPONDER_BUNDLE = join(ROOT, 'dist', 'functions', 'responder', 'index.js');
-export const SWEEPER_BUNDLE = join(ROOT, 'dist', 'functions', 'sweeper', 'index.js');
-export const WATCHER_BUNDLE = join(ROOT, 'dist', 'functions', 'watcher', 'index.js');
-/** Every bundle the integration suites run: one build makes them all. */
-const BUNDLES = [RESPONDER_BUNDLE, SWEEPER_BUNDLE, WATCHER_BUNDLE];
-const BUILD_LOCK = join(ROOT, 'dist', '.integration-build.lock');
-/** A lock older than this was left by a run that died: taken over. */
-const STALE_LOCK_MS = 180_000;
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
-  return newest;
-}
-
-/** True when a bundle is missing or older than anything it is built from. */
-export function bundleIsStale(): boolean {
-  if (BUNDLES.some((bundle) => !existsSync(bundle))) return true;
-  const built = Math.min(...BUNDLES.map((bundle) => statSync(bundle).mtimeMs));
-  const sources = ['functions', 'events', 'scripts/build.mjs', 'package-lock.json'].map((p) => newestMtime(join(ROOT, p)));
-  return Math.max(...sources) > built;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Builds the bundles with `node scripts/build.mjs` when they are stale. Several integration
- * files may ask at once (jest runs files in parallel workers): a lock directory makes one of
- * them build while the others wait, then find the bundle fresh.
- */
-export async function ensureResponderBuilt(): Promise<void> {
-  if (!bundleIsStale()) return;
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + STALE_LOCK_MS;
-  for (;;) {
-    try {
-      mkdirSync(BUILD_LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = Date.now() - statSync(BUILD_LOCK, { throwIfNoEntry: false })!.mtimeMs;
-      if (age > STALE_LOCK_MS || Date.now() > deadline) rmSync(BUILD_LOCK, { recursive: true, force: true });
-      await sleep(250);
-    }
-  }
-  try {
-    if (!bundleIsStale()) return;
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    if (build.status !== 0) throw new Error(`node scripts/build.mjs failed (exit ${String(build.status)}):\n${build.stdout}\n${build.stderr}`);
-  } finally {
-    rmSync(BUILD_LOCK, { recursive: true, force: true });
-  }
-}
+export { ROOT };
+export const RESPONDER_BUNDLE = functionBundle('responder');
+export const SWEEPER_BUNDLE = functionBundle('sweeper');
+export const WATCHER_BUNDLE = functionBundle('watcher');
+/** The integration suites build through the one locked build of test/helpers/build.ts. */
+export { bundleIsStale, ensureBuilt as ensureResponderBuilt };
 
 export interface ResponderEnvironment {
   endpoint: string;
@@ -129,7 +78,9 @@ export interface Invocation<R = ResponderResult> {
  */
 const INVOKER = `
 const { writeSync } = require('node:fs');
-const { handler } = require(process.env.INTEGRATION_BUNDLE);
+const { pathToFileURL } = require('node:url');
+// The bundle is an ES module (as Lambda loads index.mjs): import(), not require().
+const loaded = import(pathToFileURL(process.env.INTEGRATION_BUNDLE).href);
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
@@ -145,6 +96,7 @@ process.stdin.on('end', async () => {
   };
   let answer;
   try {
+    const { handler } = await loaded;
     answer = { result: await handler(JSON.parse(input), context) };
   } catch (error) {
     answer = { error: { name: (error && error.name) || 'Error', message: String((error && error.message) || error) } };

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DetachStep, StepOutcome } from '../../core/decision';
 import { hasErrorName } from '../aws-errors';
+import { loadLaterClients } from '../clients';
 import type { StepContext } from './context';
 import { combine, failedOutcome, guarded, outcome } from './outcome';
 
@@ -120,6 +121,7 @@ async function deregister(step: DetachStep, ctx: StepContext): Promise<StepOutco
 
 export function run(step: DetachStep, ctx: StepContext): Promise<StepOutcome> {
   return guarded(step, async () => {
+    await loadLaterClients();
     const parts: StepOutcome[] = [];
     if (step.autoScalingGroup) parts.push(await detachFromGroup(step, step.autoScalingGroup, ctx));
     parts.push(await deregister(step, ctx));

@@ -11,6 +11,7 @@ import { StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { StartConfigurationRecorderCommand } from '@aws-sdk/client-config-service';
 import type { RestoreLoggingStep, StepOutcome } from '../../core/decision';
 import { awsErrorName } from '../aws-errors';
+import { loadLaterClients } from '../clients';
 import type { StepContext } from './context';
 import { failedOutcome, guarded, outcome } from './outcome';
 
@@ -26,6 +27,7 @@ const HINTS: Record<string, string> = {
 
 export function run(step: RestoreLoggingStep, ctx: StepContext): Promise<StepOutcome> {
   return guarded(step, async () => {
+    await loadLaterClients();
     if (step.service === 'cloudtrail') {
       try {
         await ctx.clients.cloudTrail.send(new StartLoggingCommand({ Name: step.resource }));
