@@ -4,7 +4,8 @@
  */
 
 export interface OutputStream {
-  write(chunk: string): boolean;
+  /** Strings are written as UTF-8. */
+  write(chunk: string | Uint8Array): boolean;
   isTTY?: boolean;
   columns?: number;
   once?(event: 'drain', listener: () => void): unknown;
@@ -49,6 +50,13 @@ export class BufferedWriter {
     this.chunks.push(text);
     this.size += text.length;
     if (this.size >= this.limit) await this.flush();
+  }
+
+  /** Writes bytes (UTF-8) after what is buffered, in order; large already, so not buffered again. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    const ok = this.stream.write(bytes);
+    if (!ok && this.stream.once) await new Promise<void>((resolve) => this.stream.once!('drain', resolve));
   }
 
   async flush(): Promise<void> {

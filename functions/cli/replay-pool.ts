@@ -1,7 +1,7 @@
 /**
  * A pool of replay workers (replay-worker.ts) for a dry-run replay of many files: each worker
- * replays whole files on its own core and sends back the text to print and the counts; the
- * caller writes the texts in input order.
+ * replays whole files on its own core and sends back what to print (UTF-8 bytes, transferred)
+ * and the counts; the caller writes them in input order.
  *
  * Memory stays flat: a worker holds at most `perWorker` files (the one it is replaying and
  * the next, already being read), and the caller keeps at most a fixed window of files
@@ -14,7 +14,8 @@ import type { ReplayTally } from './render';
 import type { FailureData, FileJob, ReplayWorkerData, WorkerReply } from './replay-worker';
 
 export interface FileResult {
-  text: string;
+  /** What the file prints, as UTF-8. */
+  bytes: Uint8Array;
   tally: ReplayTally;
 }
 
@@ -28,7 +29,7 @@ export interface ReplayPoolOptions {
   perWorker?: number;
 }
 
-const WORKER_YOUNG_GENERATION_MB = 64;
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 interface Pending {
   resolve: (result: FileResult) => void;
@@ -80,9 +81,9 @@ export class ReplayPool {
   }
 
   private spawn(options: ReplayPoolOptions): Member {
-    // A young generation larger than a worker's default: a replay allocates a lot of short-lived
-    // objects (a parsed log file, one event and plan per record), and scavenges were ~18% of a
-    // worker's time with the default; with 64 MB they cost about half that.
+    // The young generation is capped at 16 MB: a worker parses, evaluates and drops one record at
+    // a time, so almost nothing survives a scavenge, and a larger one (64 MB, when whole parsed
+    // files used to survive) only raised peak memory, by more for a long replay than a short one.
     const worker = new Worker(options.script, { workerData: options.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const member: Member = { worker, outstanding: new Map() };
     worker.on('message', (reply: WorkerReply) => {
@@ -94,7 +95,7 @@ export class ReplayPool {
       if (!pending) return;
       member.outstanding.delete(reply.index);
       if ('error' in reply) pending.reject(errorFrom(reply.error));
-      else pending.resolve({ text: reply.text, tally: reply.tally });
+      else pending.resolve({ bytes: reply.bytes, tally: reply.tally });
       this.pump();
     });
     worker.on('error', (err) => this.fail(new DriftwardenError(`replay worker failed: ${err.stack ?? err.message}`, {}, { cause: err })));

@@ -1,7 +1,9 @@
 /**
  * A replay worker: a worker thread that replays whole input files (read, parse, normalize,
- * evaluate, render) and sends back, for each, the text to print and the summary counts. The
- * main thread (replay-pool.ts) writes the texts in input order.
+ * evaluate, render) and sends back, for each, what to print (UTF-8 bytes, in a buffer handed
+ * over without a copy) and the summary counts. The main thread (replay-pool.ts) writes them in
+ * input order. A log file is parsed record by record (`replayElements`): each record is parsed,
+ * evaluated, rendered and dropped before the next, so no whole parsed file sits in memory.
  *
  * The worker runs the CLI bundle itself (main.ts starts it when `workerData` carries
  * `REPLAY_WORKER_FLAG`), so no second bundle is built. It loads the policy and the account
@@ -13,7 +15,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ContextReader } from '../core/context';
 import { DriftwardenError, InputError } from '../core/errors';
 import { evaluateInput, evaluateInputNow } from '../core/pipeline';
-import type { Evaluation } from '../core/pipeline';
+import type { EvaluateDeps, Evaluation } from '../core/pipeline';
+import { arrayElementSpans, DEFAULT_MAX_DEPTH } from '../core/normalize/guards';
 import type { Policy } from '../core/policy/schema';
 import { defaultDeps } from './deps';
 import { inputsOfText, prefetchFileText, readFileText, readInputs } from './inputs';
@@ -21,6 +24,7 @@ import type { InputFile } from './inputs';
 import { countEvaluation, emptyTally, renderer } from './render';
 import type { OutputFormat, ReplayTally } from './render';
 import { UnknownContextReader } from './unknown-reader';
+import { Utf8Output } from './utf8-output';
 
 /** The key in `workerData` that makes the bundle start as a replay worker. */
 export const REPLAY_WORKER_FLAG = 'driftwardenReplayWorker';
@@ -45,7 +49,8 @@ export interface FileJob {
 
 /** Worker → main thread. */
 export type WorkerReply =
-  | { index: number; text: string; tally: ReplayTally }
+  /** `bytes`: the UTF-8 the file prints (its buffer is transferred, not copied). */
+  | { index: number; bytes: Uint8Array; tally: ReplayTally }
   | { index: number; error: FailureData }
   /** The worker could not start (policy or snapshot unreadable): no job can run. */
   | { index: -1; error: FailureData };
@@ -62,36 +67,76 @@ export function isReplayWorkerData(data: unknown): data is ReplayWorkerData {
 }
 
 /**
- * What one file prints and counts, in a dry run: the same text and counts as the replay in
- * the main thread gives for it (`evaluateInputNow` is `evaluateInput` without a promise for
+ * What one file prints (as UTF-8) and counts, in a dry run: the same bytes and counts as the
+ * replay in the main thread gives for it (`evaluateInputNow` is `evaluateInput` without a promise for
  * events that need no context). `text` is the file's text when already being read.
  */
 export async function replayFile(
   file: InputFile,
   setup: { policy: Policy; reader: ContextReader; now: string; render: ReturnType<typeof renderer> },
   text?: Promise<string>,
-): Promise<{ text: string; tally: ReplayTally }> {
-  const tally = emptyTally();
-  const parts: string[] = [];
+): Promise<{ bytes: Uint8Array; tally: ReplayTally }> {
   const deps = { policy: setup.policy, reader: setup.reader, now: setup.now, dryRun: true };
-  const visit = (source: string, evaluation: Evaluation) => {
-    countEvaluation(tally, source, evaluation);
-    const out = setup.render(source, evaluation);
-    if (out.length > 0) parts.push(out);
-  };
   if (file.format === 'jsonl') {
-    for await (const item of readInputs(file)) visit(item.source, 'rejection' in item ? { rejection: item.rejection } : await evaluateInput(item.value, deps));
-  } else {
-    for (const item of inputsOfText(file, await (text ?? readFileText(file)))) {
-      if ('rejection' in item) {
-        visit(item.source, { rejection: item.rejection });
-        continue;
-      }
-      const evaluation = evaluateInputNow(item.value, deps);
-      visit(item.source, evaluation instanceof Promise ? await evaluation : evaluation);
-    }
+    const out = output(setup.render);
+    for await (const item of readInputs(file)) out.visit(item.source, 'rejection' in item ? { rejection: item.rejection } : await evaluateInput(item.value, deps));
+    return out.result();
   }
-  return { text: parts.join(''), tally };
+  const content = await (text ?? readFileText(file));
+  return (await replayElements(file, content, deps, setup.render)) ?? replayWholeText(file, content, deps, setup.render);
+}
+
+/** Collects what a file prints and counts. */
+function output(render: ReturnType<typeof renderer>, expectedBytes?: number) {
+  const tally = emptyTally();
+  const bytes = new Utf8Output(expectedBytes);
+  return {
+    visit(source: string, evaluation: Evaluation): void {
+      countEvaluation(tally, source, evaluation);
+      const out = render(source, evaluation);
+      if (out.length > 0) bytes.append(out);
+    },
+    result: () => ({ bytes: bytes.take(), tally }),
+  };
+}
+
+/**
+ * A log file (or array) replayed element by element: each record is parsed from its own span
+ * of the text, evaluated and dropped before the next is parsed, so the young generation never
+ * holds a whole parsed file (the garbage collector then copies almost nothing). Undefined,
+ * with nothing of it kept, when the text is not plainly an array of inputs or one element is
+ * not JSON: the caller then replays the whole text as `inputsOfText` reads it, which gives the
+ * file's exact rejection.
+ */
+async function replayElements(file: InputFile, content: string, deps: EvaluateDeps, render: ReturnType<typeof renderer>): Promise<{ bytes: Uint8Array; tally: ReplayTally } | undefined> {
+  const spans = arrayElementSpans(content, DEFAULT_MAX_DEPTH);
+  if (spans === undefined) return undefined;
+  const out = output(render, content.length >> 1);
+  for (let k = 0; k < spans.length; k += 2) {
+    let value: unknown;
+    try {
+      value = JSON.parse(content.slice(spans[k], spans[k + 1]));
+    } catch {
+      return undefined;
+    }
+    const evaluation = evaluateInputNow(value, deps);
+    out.visit(`${file.path}#${k >> 1}`, evaluation instanceof Promise ? await evaluation : evaluation);
+  }
+  return out.result();
+}
+
+/** The whole text parsed at once, as the replay in the main thread reads it. */
+async function replayWholeText(file: InputFile, content: string, deps: EvaluateDeps, render: ReturnType<typeof renderer>): Promise<{ bytes: Uint8Array; tally: ReplayTally }> {
+  const out = output(render);
+  for (const item of inputsOfText(file, content)) {
+    if ('rejection' in item) {
+      out.visit(item.source, { rejection: item.rejection });
+      continue;
+    }
+    const evaluation = evaluateInputNow(item.value, deps);
+    out.visit(item.source, evaluation instanceof Promise ? await evaluation : evaluation);
+  }
+  return out.result();
 }
 
 function failure(err: unknown): FailureData {
@@ -126,7 +171,7 @@ export function runReplayWorker(data: ReplayWorkerData, port: MessagePort | null
       } catch (err) {
         reply = { index: job.index, error: failure(err) };
       }
-      port.postMessage(reply);
+      port.postMessage(reply, 'bytes' in reply && reply.bytes.byteLength > 0 ? [reply.bytes.buffer as ArrayBuffer] : []);
     });
   });
 }

@@ -173,7 +173,7 @@ export async function replay(options: ReplayOptions, io: CliIo, deps: CliDeps): 
           progress.recordsDone(result.tally.records);
           progress.bytes(file.size);
           mergeTally(tally, result.tally);
-          if (result.text.length > 0) await out.write(result.text);
+          if (result.bytes.byteLength > 0) await out.writeBytes(result.bytes);
         });
       } finally {
         await pool.close();

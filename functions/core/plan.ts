@@ -232,7 +232,7 @@ function nothingToDo(event: ChangeEvent, classification: ClassificationInput, dr
     steps: [],
     dryRun,
     humanActions: [],
-    warnings: [...new Set(warnings)],
+    warnings: warnings.length === 0 ? [] : [...new Set(warnings)],
     resources: event.resources,
   };
 }

@@ -12,14 +12,11 @@ import { generateArchive } from '../../bench/lib/generate';
 import { countEvaluation, emptyTally, jsonLine, jsonLineText, mergeTally, quote } from '../../functions/cli/render';
 import type { ReplayTally } from '../../functions/cli/render';
 import type { ContextReader } from '../../functions/core/context';
-import { classify } from '../../functions/core/classify';
-import { contextNeeds } from '../../functions/core/context-needs';
-import { gatherContext } from '../../functions/core/gather';
 import { normalize } from '../../functions/core/normalize';
 import { field, jsonDepthExceeds, redactCredentials, REDACTED } from '../../functions/core/normalize/guards';
 import type { Evaluation } from '../../functions/core/pipeline';
+import { evaluateInFull } from '../helpers/pipeline';
 import { evaluateInput, evaluateInputNow } from '../../functions/core/pipeline';
-import { planResponse } from '../../functions/core/plan';
 import { loadPolicyFile } from '../../functions/core/policy/load';
 import type { Policy } from '../../functions/core/policy/schema';
 import { loadSnapshotFile, SnapshotContextReader } from '../../functions/core/snapshot';
@@ -77,16 +74,6 @@ function countingReader(): { reader: ContextReader; calls: () => number } {
   };
 }
 
-/** The pipeline as it was before the fast path: context always gathered through the reader. */
-async function evaluateByGathering(input: unknown, policy: Policy, reader: ContextReader): Promise<Evaluation> {
-  const normalized = normalize(input);
-  if (normalized.rejected) return { rejection: normalized };
-  const event = normalized.event;
-  const context = await gatherContext(contextNeeds(event, policy), reader, NOW);
-  const classification = classify(event, policy, context);
-  return { event, classification, context, plan: planResponse({ event, classification, context, policy, dryRun: true }) };
-}
-
 let policy: Policy;
 let inputs: { name: string; input: unknown }[];
 
@@ -102,7 +89,7 @@ describe('evaluating without context for events that need none', () => {
     for (const { name, input } of inputs) {
       const fast = evaluateInputNow(input, { policy, reader, now: NOW, dryRun: true });
       if (!(fast instanceof Promise)) synchronous++;
-      const expected = await evaluateByGathering(input, policy, reader);
+      const expected = await evaluateInFull(input, policy, reader, NOW);
       expect({ name, evaluation: fast instanceof Promise ? await fast : fast }).toEqual({ name, evaluation: expected });
     }
     // The generated noise is mostly read-only: most records must take the path without a promise.
@@ -308,6 +295,39 @@ describe('field access ignoring case', () => {
         expect(field(record, ...names)).toBe(fieldByKeys(record, ...names));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('the JSON line’s one escape test for all its strings', () => {
+  it('quotes every field as JSON.stringify does, whichever field needs escaping', async () => {
+    const { reader } = countingReader();
+    const base = await evaluateInput(inputs.find(({ name }) => name === 'positive/admin-port-ssh-open-to-world.json')!.input, { policy, reader, now: NOW, dryRun: true });
+    if (!('plan' in base)) throw new Error('the sample should be an event');
+    const text = fc.oneof(fc.constantFrom('plain', 'a"b', 'a\\b', '\n', '\u0000', '\ud800', '\udc00x', '\ud83d\ude00', 'é'), fc.string({ unit: 'binary', maxLength: 6 }));
+    fc.assert(
+      fc.property(
+        fc.record({ id: text, region: text, accountId: text, time: text, eventName: text, type: text, errorCode: fc.option(text, { nil: undefined }), decision: text, severity: fc.option(text, { nil: undefined }) }),
+        text,
+        (f, source) => {
+          const evaluation: Evaluation = {
+            ...base,
+            event: {
+              ...base.event,
+              id: f.id,
+              region: f.region,
+              accountId: f.accountId,
+              time: f.time,
+              eventName: f.eventName,
+              actor: { ...base.event.actor, type: f.type as never },
+              ...(f.errorCode === undefined ? { failure: undefined } : { failure: { errorCode: f.errorCode } }),
+            },
+            plan: { ...base.plan, decision: f.decision as never, severity: f.severity as never },
+          };
+          expect(jsonLineText(source, evaluation)).toBe(JSON.stringify(jsonLine(source, evaluation)));
+        },
+      ),
+      { numRuns: 1500 },
     );
   });
 });

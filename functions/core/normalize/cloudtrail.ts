@@ -7,7 +7,7 @@
  * `{items: [...]}`, lambda event names with API-version suffixes, CLI shorthand flattened
  * into requestParameters.
  */
-import type { Change, ChangeEvent, ControlChange, NormalizeResult, ResourceRef, ResourceType, ShellAccess } from '../model';
+import type { Change, ChangeEvent, ControlChange, NormalizeResult, Rejection, ResourceRef, ResourceType, ShellAccess } from '../model';
 import { actorFrom } from './identity';
 import { bool, collectStrings, field, isRecord, items, rec, redactCredentials, reject, str, strings, unique } from './guards';
 import { modifyRequest, rulesFromRequest, withRuleIds } from './permissions';
@@ -351,42 +351,87 @@ export function looksLikeCloudTrailRecord(value: unknown): boolean {
   return isRecord(value) && typeof value['eventName'] === 'string' && typeof value['eventSource'] === 'string' && ('eventVersion' in value || 'userIdentity' in value);
 }
 
-export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = {}): NormalizeResult {
+/** Where an event keeps its CloudTrail record until `raw` is first read (a non-enumerable own property). */
+const RECORD = Symbol('driftwarden.cloudtrailRecord');
+
+type PendingRaw = ChangeEvent & { [RECORD]: unknown };
+
+/** `raw` as a plain data property from now on (after its first read or write): enumerable, writable, as a literal's. */
+function settleRaw(event: ChangeEvent, value: unknown): void {
+  Object.defineProperty(event, 'raw', { value, writable: true, enumerable: true, configurable: true });
+  // The record is no longer needed (kept as a property, so the event keeps its shape).
+  (event as PendingRaw)[RECORD] = undefined;
+}
+
+/**
+ * The accessor every CloudTrail event's `raw` starts as: the same two functions for every
+ * event. Per-event closures (a getter in each event's literal) made every event a map of its
+ * own, held through an old-space accessor pair: each scavenge then promoted the events and
+ * their records (about a third of a replay worker's time went to the garbage collector).
+ */
+const LAZY_RAW: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: PendingRaw): unknown {
+    const raw = redactCredentials(this[RECORD]);
+    settleRaw(this, raw);
+    return raw;
+  },
+  set(this: PendingRaw, value: unknown) {
+    settleRaw(this, value);
+  },
+};
+
+/**
+ * Gives `event` its `raw` record, credentials redacted, for the audit trail. Most events never
+ * reach it (a replay of an archive is mostly noise), so the redacted copy is made on first read.
+ */
+function withLazyRaw(event: ChangeEvent, record: unknown): void {
+  Object.defineProperty(event, RECORD, { value: record, writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(event, 'raw', LAZY_RAW);
+}
+
+/** No EventBridge envelope (a record from a log file): one shared value, not one per record. */
+const NO_ENVELOPE: Envelope = Object.freeze({});
+
+/** The ids a rejection names: built only when a record is rejected, not for every record. */
+const idsOf = (eventId: string | undefined, eventName: string | undefined): { eventId?: string; eventName?: string } => ({
+  ...(eventId !== undefined ? { eventId } : {}),
+  ...(eventName !== undefined ? { eventName } : {}),
+});
+
+function missingField(path: string, eventId: string | undefined, eventName: string | undefined): Rejection {
+  return reject('missing-field', `The CloudTrail record has no ${path}.`, idsOf(eventId, eventName));
+}
+
+export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = NO_ENVELOPE): NormalizeResult {
   if (!isRecord(record)) return reject('not-an-object', 'The CloudTrail record is not a JSON object.');
   const eventId = str(record, 'eventID');
   const rawEventName = str(record, 'eventName');
-  const ids = { ...(eventId !== undefined ? { eventId } : {}), ...(rawEventName !== undefined ? { eventName: rawEventName } : {}) };
-  const missing = (path: string) => reject('missing-field', `The CloudTrail record has no ${path}.`, ids);
 
-  if (eventId === undefined) return missing('eventID');
-  if (rawEventName === undefined) return missing('eventName');
+  if (eventId === undefined) return missingField('eventID', eventId, rawEventName);
+  if (rawEventName === undefined) return missingField('eventName', eventId, rawEventName);
   const eventSource = str(record, 'eventSource');
-  if (eventSource === undefined) return missing('eventSource');
-  if (record['eventTime'] === undefined) return missing('eventTime');
+  if (eventSource === undefined) return missingField('eventSource', eventId, rawEventName);
+  if (record['eventTime'] === undefined) return missingField('eventTime', eventId, rawEventName);
   const time = isoTime(record['eventTime']);
-  if (time === undefined) return reject('invalid-field', `The CloudTrail record's eventTime is not an ISO-8601 time: ${JSON.stringify(record['eventTime'])?.slice(0, 60)}.`, ids);
-  if (!isRecord(record['userIdentity'])) return missing('userIdentity (an object)');
+  if (time === undefined) return reject('invalid-field', `The CloudTrail record's eventTime is not an ISO-8601 time: ${JSON.stringify(record['eventTime'])?.slice(0, 60)}.`, idsOf(eventId, rawEventName));
+  if (!isRecord(record['userIdentity'])) return missingField('userIdentity (an object)', eventId, rawEventName);
   const region = str(record, 'awsRegion') ?? envelope.region;
-  if (region === undefined) return missing('awsRegion');
+  if (region === undefined) return missingField('awsRegion', eventId, rawEventName);
   const accountId = str(record, 'recipientAccountId') ?? envelope.account ?? str(record['userIdentity'], 'accountId');
-  if (accountId === undefined) return missing('recipientAccountId');
+  if (accountId === undefined) return missingField('recipientAccountId', eventId, rawEventName);
 
   const eventName = baseEventName(eventSource, rawEventName);
   const request = record['requestParameters'];
   const response = record['responseElements'];
   const classified = classify(eventSource, eventName, rawEventName, request, response);
-  if ('missing' in classified) return missing(classified.missing);
+  if ('missing' in classified) return missingField(classified.missing, eventId, rawEventName);
 
   const errorCode = str(record, 'errorCode');
-  const errorMessage = str(record, 'errorMessage');
   const readOnly = bool(record, 'readOnly') ?? READ_ONLY_NAME.test(eventName);
 
-  // The raw record (credentials redacted) is kept for the audit trail; most events never reach
-  // it (a replay of an archive is mostly noise), so the redacted copy is made on first read. An
-  // accessor in the literal keeps the object's shape fast (Object.defineProperty would not).
-  let raw: unknown;
-  let redacted = false;
-  const event: ChangeEvent = {
+  const event = {
     id: eventId,
     origin: 'cloudtrail',
     eventSource,
@@ -398,19 +443,13 @@ export function normalizeCloudTrailRecord(record: unknown, envelope: Envelope = 
     readOnly,
     resources: classified.resources,
     change: classified.change,
-    get raw(): unknown {
-      if (!redacted) {
-        raw = redactCredentials(record);
-        redacted = true;
-      }
-      return raw;
-    },
-    set raw(value: unknown) {
-      raw = value;
-      redacted = true;
-    },
-  };
-  if (errorCode !== undefined) event.failure = errorMessage !== undefined ? { errorCode, errorMessage } : { errorCode };
+  } as ChangeEvent;
+  withLazyRaw(event, record);
+  if (errorCode !== undefined) {
+    // Looked up only for a failed call: an absent field costs a case-insensitive pass over every key.
+    const errorMessage = str(record, 'errorMessage');
+    event.failure = errorMessage !== undefined ? { errorCode, errorMessage } : { errorCode };
+  }
   return { rejected: false, event };
 }
 

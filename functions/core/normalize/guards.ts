@@ -162,6 +162,22 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
 
 /**
+ * The index of the quote that closes the JSON string opened at `open`, or -1 when the text ends
+ * first. Searched with `indexOf` (a native search): a quote closes the string when the run of
+ * backslashes before it is even.
+ */
+function closingQuote(text: string, open: number): number {
+  let end = text.indexOf('"', open + 1);
+  while (end !== -1) {
+    let backslashes = 0;
+    for (let k = end - 1; k > open && text.charCodeAt(k) === 0x5c /* \ */; k -= 1) backslashes += 1;
+    if ((backslashes & 1) === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+  return -1;
+}
+
+/**
  * The nesting depth of a JSON text, counted by a single linear scan of its characters
  * (outside strings), so that a payload nested 10,000 levels deep is measured without
  * recursion and rejected before `JSON.parse` sees it. Stops counting as soon as `limit`
@@ -179,13 +195,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   while (i < length) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let end = text.indexOf('"', i + 1);
-      while (end !== -1) {
-        let backslashes = 0;
-        for (let k = end - 1; k > i && text.charCodeAt(k) === 0x5c /* \ */; k -= 1) backslashes += 1;
-        if ((backslashes & 1) === 0) break;
-        end = text.indexOf('"', end + 1);
-      }
+      const end = closingQuote(text, i);
       if (end === -1) return false;
       i = end + 1;
       continue;
@@ -199,6 +209,140 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
     i += 1;
   }
   return false;
+}
+
+/** JSON's whitespace (JSON.parse accepts no other between tokens). */
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** The start of a CloudTrail log file, up to its records: `{"Records":[`, with any JSON whitespace between tokens. */
+const RECORDS_OPENING = /[ \t\n\r]*\{[ \t\n\r]*"Records"[ \t\n\r]*:[ \t\n\r]*\[/y;
+
+/** How CloudTrail writes the boundary between two records of a log file: no space, and each record opens with its version. */
+const NEXT_RECORD = '},{"eventVersion"';
+
+/** True when `text` holds more than `limit` opening brackets between `start` and `end` (inside strings or not). */
+function moreOpenersThan(text: string, start: number, end: number, limit: number): boolean {
+  let count = 0;
+  for (let at = text.indexOf('{', start); at !== -1 && at < end; at = text.indexOf('{', at + 1)) {
+    if (++count > limit) return true;
+  }
+  for (let at = text.indexOf('[', start); at !== -1 && at < end; at = text.indexOf('[', at + 1)) {
+    if (++count > limit) return true;
+  }
+  return false;
+}
+
+/**
+ * The spans of the records of a log file as CloudTrail writes it (`{"Records":[{"eventVersion"…},{"eventVersion"…}]}`),
+ * found without scanning every string: a record is taken to end where `},{"eventVersion"` next
+ * appears, the last one before the closing `]}`. Undefined when the text is not of that form
+ * (then the full scan decides). A guess that is wrong (the pattern inside a record) gives a
+ * span that is not one JSON value, which the caller's parse of each span refuses, so that the
+ * whole text is then read as before; spans that all parse are exactly the records, since a span
+ * that starts with `{` and parses is one whole object. Nesting: a record holds no more levels
+ * than it has opening brackets, so only a record with more than `maxRecordDepth` of them is
+ * measured exactly (and then refused when too deep, for the full path to reject the file).
+ */
+function cloudTrailRecordSpans(text: string, start: number, maxRecordDepth: number): number[] | undefined {
+  if (!text.startsWith('{"eventVersion"', start)) return undefined;
+  // The end of the last record: the text ends with `}` `]` `}` and JSON whitespace.
+  let end = text.length;
+  const skipSpaceBack = () => {
+    while (end > start && isJsonSpace(text.charCodeAt(end - 1))) end -= 1;
+  };
+  for (const closer of [0x7d /* } */, 0x5d /* ] */]) {
+    skipSpaceBack();
+    if (text.charCodeAt(end - 1) !== closer) return undefined;
+    end -= 1;
+  }
+  skipSpaceBack();
+  if (text.charCodeAt(end - 1) !== 0x7d /* } */) return undefined;
+  const spans: number[] = [];
+  let from = start;
+  while (from < end) {
+    const next = text.indexOf(NEXT_RECORD, from);
+    const to = next === -1 || next >= end ? end : next + 1;
+    if (moreOpenersThan(text, from, to, maxRecordDepth) && jsonDepthExceeds(text.slice(from, to), maxRecordDepth)) return undefined;
+    spans.push(from, to);
+    from = to + 1;
+  }
+  return spans;
+}
+
+/**
+ * Where each element of a JSON array of inputs lies in `text`, found from the boundaries between
+ * records for a log file as CloudTrail writes it (`cloudTrailRecordSpans`), else in one scan of
+ * the text: for a CloudTrail log file (`{"Records":[…]}`, exactly that one key) or a bare array
+ * (`[…]`), the start and end offsets of each element, flat (`[start0, end0, start1, …]`), so
+ * that each element can be parsed and dropped on its own, while the next is still text.
+ *
+ * Undefined whenever the text is not plainly that shape: another key or an escape in the
+ * envelope, anything after the closing bracket, a closing bracket at the wrong level, an
+ * unterminated string, or nesting deeper than `maxDepth` anywhere in the text (counted as
+ * `jsonDepthExceeds` counts it, envelope included). The caller then parses the whole text
+ * with `parseJsonText`, which gives the exact rejection. When the offsets are returned, the
+ * text is valid JSON if and only if every element parses on its own (the scan checked the
+ * brackets, commas and envelope around them; JSON.parse checks each element whole), and
+ * then each element parses to what the same element of `JSON.parse(text)` is.
+ */
+export function arrayElementSpans(text: string, maxDepth: number): number[] | undefined {
+  const length = text.length;
+  let i: number;
+  let base: number;
+  RECORDS_OPENING.lastIndex = 0;
+  if (RECORDS_OPENING.test(text)) {
+    i = RECORDS_OPENING.lastIndex;
+    base = 2;
+    if (base <= maxDepth) {
+      const spans = cloudTrailRecordSpans(text, i, maxDepth - base);
+      if (spans !== undefined) return spans;
+    }
+  } else {
+    i = 0;
+    while (i < length && isJsonSpace(text.charCodeAt(i))) i += 1;
+    if (text.charCodeAt(i) !== 0x5b /* [ */) return undefined;
+    i += 1;
+    base = 1;
+  }
+  if (base > maxDepth) return undefined;
+  const spans: number[] = [];
+  let depth = base;
+  let start = i;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = closingQuote(text, i);
+      if (end === -1) return undefined;
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth += 1;
+      if (depth > maxDepth) return undefined;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth === base) {
+        // The end of the array: its last element, unless the array is empty (only whitespace).
+        if (c !== 0x5d) return undefined;
+        let blank = spans.length === 0;
+        for (let k = start; blank && k < i; k += 1) blank = isJsonSpace(text.charCodeAt(k));
+        if (!blank) spans.push(start, i);
+        i += 1;
+        while (i < length && isJsonSpace(text.charCodeAt(i))) i += 1;
+        if (base === 2) {
+          if (text.charCodeAt(i) !== 0x7d /* } */) return undefined;
+          i += 1;
+          while (i < length && isJsonSpace(text.charCodeAt(i))) i += 1;
+        }
+        return i === length ? spans : undefined;
+      }
+      depth -= 1;
+    } else if (c === 0x2c /* , */ && depth === base) {
+      spans.push(start, i);
+      start = i + 1;
+    }
+    i += 1;
+  }
+  return undefined;
 }
 
 export type ParsedJson = { rejected: false; value: unknown } | Rejection;

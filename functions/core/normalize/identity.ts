@@ -26,10 +26,14 @@ export function actorType(value: unknown): ActorType {
 
 /** The resource part of an ARN (everything after the fifth colon): `user/ops/alice`, `assumed-role/Role/session`. */
 function arnResource(arn: string | undefined): string | undefined {
-  if (arn === undefined) return undefined;
-  const parts = arn.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
-  return parts.slice(5).join(':');
+  if (arn === undefined || !arn.startsWith('arn:')) return undefined;
+  // The fifth colon, found without splitting the ARN (a replay reads a million of them).
+  let colon = 3;
+  for (let n = 1; n < 5; n += 1) {
+    colon = arn.indexOf(':', colon + 1);
+    if (colon === -1) return undefined;
+  }
+  return arn.slice(colon + 1);
 }
 
 /** `assumed-role/Role/session` → `Role/session`; `user/path/alice` → `alice`; `federated-user/bob` → `bob`. */
@@ -37,8 +41,8 @@ function nameFromArn(arn: string | undefined): string | undefined {
   const resource = arnResource(arn);
   if (resource === undefined) return undefined;
   if (resource.startsWith('assumed-role/')) return resource.slice('assumed-role/'.length) || undefined;
-  const last = resource.split('/').pop();
-  return last !== undefined && last.length > 0 ? last : undefined;
+  const last = resource.slice(resource.lastIndexOf('/') + 1);
+  return last.length > 0 ? last : undefined;
 }
 
 /**
@@ -55,7 +59,8 @@ export function actorFrom(record: unknown): Actor {
   const sessionContext = rec(identity, 'sessionContext');
   const issuer = rec(sessionContext, 'sessionIssuer');
   const issuerArn = str(issuer, 'arn');
-  const userName = str(identity, 'userName');
+  // userName is read only by the types named by it: an absent field costs a pass over every key.
+  const userName = (): string | undefined => str(identity, 'userName');
 
   let name: string | undefined;
   switch (type) {
@@ -63,24 +68,24 @@ export function actorFrom(record: unknown): Actor {
       name = 'root';
       break;
     case 'IAMUser':
-      name = userName ?? nameFromArn(arn);
+      name = userName() ?? nameFromArn(arn);
       break;
     case 'AssumedRole':
       name = nameFromArn(arn) ?? str(issuer, 'userName');
       break;
     case 'FederatedUser':
-      name = nameFromArn(arn) ?? userName;
+      name = nameFromArn(arn) ?? userName();
       break;
     case 'IdentityCenterUser': {
       // Identity Center records the user in onBehalfOf.userId, with no ARN.
       const onBehalfOf = rec(identity, 'onBehalfOf');
-      const userId = str(onBehalfOf, 'userId') ?? userName;
+      const userId = str(onBehalfOf, 'userId') ?? userName();
       name = userId !== undefined ? `identity-center/${userId}` : undefined;
       break;
     }
     case 'SAMLUser':
     case 'WebIdentityUser':
-      name = userName ?? principalId;
+      name = userName() ?? principalId;
       break;
     case 'AWSService':
       name = invokedBy ?? 'aws-service';
@@ -89,7 +94,7 @@ export function actorFrom(record: unknown): Actor {
       name = accountId !== undefined ? `account ${accountId}` : principalId;
       break;
     case 'Unknown':
-      name = nameFromArn(arn) ?? userName ?? principalId;
+      name = nameFromArn(arn) ?? userName() ?? principalId;
       break;
   }
 
