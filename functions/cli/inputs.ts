@@ -11,11 +11,11 @@
  * Each input is parsed exactly once; a line or file that is not JSON becomes a `not-json`
  * rejection that names where it was, never an exception.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { InputError } from '../core/errors';
 import type { Rejection } from '../core/model';
 import { parseJsonText } from '../core/normalize/guards';
@@ -118,6 +118,20 @@ export async function readFileText(file: InputFile): Promise<string> {
   try {
     const buffer = await fs.readFile(file.path);
     return file.format === 'json.gz' ? (await gunzipAsync(buffer, GUNZIP_OPTIONS)).toString('utf8') : buffer.toString('utf8');
+  } catch (cause) {
+    throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
+  }
+}
+
+/**
+ * `readFileText`, on this thread. For a replay worker: the workers already keep every core
+ * busy, so gunzip on libuv's thread pool (to overlap the next file with this one) only adds
+ * threads that compete for the same cores; reading in turn is about 4% faster.
+ */
+export function readFileTextSync(file: InputFile): string {
+  try {
+    const buffer = readFileSync(file.path);
+    return file.format === 'json.gz' ? gunzipSync(buffer, GUNZIP_OPTIONS).toString('utf8') : buffer.toString('utf8');
   } catch (cause) {
     throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
   }

@@ -19,7 +19,7 @@ import type { EvaluateDeps, Evaluation } from '../core/pipeline';
 import { arrayElementSpans, DEFAULT_MAX_DEPTH } from '../core/normalize/guards';
 import type { Policy } from '../core/policy/schema';
 import { defaultDeps } from './deps';
-import { inputsOfText, prefetchFileText, readFileText, readInputs } from './inputs';
+import { inputsOfText, readFileText, readFileTextSync, readInputs } from './inputs';
 import type { InputFile } from './inputs';
 import { countEvaluation, emptyTally, renderer } from './render';
 import type { OutputFormat, ReplayTally } from './render';
@@ -148,8 +148,7 @@ function failure(err: unknown): FailureData {
 
 /**
  * Runs the worker: loads the policy and reader, then replays each file it is sent, in the
- * order sent. A file's text is read (and gunzipped) as soon as its job arrives, so the next
- * file is ready when the current one is done.
+ * order sent, reading each when its turn comes.
  */
 export function runReplayWorker(data: ReplayWorkerData, port: MessagePort | null = parentPort): void {
   if (!port) return;
@@ -163,11 +162,13 @@ export function runReplayWorker(data: ReplayWorkerData, port: MessagePort | null
 
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (job: FileJob) => {
-    const text = prefetchFileText(job.file);
     queue = queue.then(async () => {
       let reply: WorkerReply;
       try {
-        reply = { index: job.index, ...(await replayFile(job.file, await ready, text)) };
+        const setup = await ready;
+        // Read in turn, on this thread (readFileTextSync says why); JSON Lines are streamed.
+        const text = job.file.format === 'jsonl' ? undefined : Promise.resolve(readFileTextSync(job.file));
+        reply = { index: job.index, ...(await replayFile(job.file, setup, text)) };
       } catch (err) {
         reply = { index: job.index, error: failure(err) };
       }
