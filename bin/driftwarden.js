@@ -10,8 +10,10 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const bundle = path.join(root, 'dist', 'cli', 'driftwarden.js');
+// The replay worker threads' bundle, built with it.
+const workerBundle = path.join(root, 'dist', 'cli', 'replay-worker.js');
 
-if (!existsSync(bundle)) {
+if (!existsSync(bundle) || !existsSync(workerBundle)) {
   const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (built.status !== 0 || !existsSync(bundle)) {
     process.stderr.write('driftwarden: could not build the CLI (node scripts/build.mjs failed)\n');

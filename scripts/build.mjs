@@ -23,6 +23,8 @@ const ENTRIES = [
   { name: 'sweeper', entry: 'functions/sweeper/index.ts', outdir: 'dist/functions/sweeper' },
   { name: 'hook', entry: 'functions/hook/index.ts', outdir: 'dist/functions/hook' },
   { name: 'cli', entry: 'functions/cli/main.ts', outfile: 'dist/cli/driftwarden.js' },
+  // The replay worker threads' own bundle (functions/cli/worker-main.ts says why).
+  { name: 'cli-worker', entry: 'functions/cli/worker-main.ts', outfile: 'dist/cli/replay-worker.js' },
 ];
 
 /** esbuild options for one entry. */

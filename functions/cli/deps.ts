@@ -8,6 +8,7 @@ import type { Plan, StepOutcome } from '../core/decision';
 import type { ChangeEvent } from '../core/model';
 import type { Evaluation, EvaluateDeps } from '../core/pipeline';
 import type { Policy } from '../core/policy/schema';
+import { defaultLoadPolicy, defaultSnapshotReader } from './local-loaders';
 
 /** The account the environment points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL …). */
 export interface AwsTarget {
@@ -54,16 +55,6 @@ let pipelineModule: typeof import('../core/pipeline') | undefined;
 const defaultEvaluate: CliDeps['evaluate'] = async (input, deps) => {
   pipelineModule ??= await import('../core/pipeline');
   return pipelineModule.evaluateInput(input, deps);
-};
-
-const defaultLoadPolicy: CliDeps['loadPolicy'] = async (path) => {
-  if (path === undefined) return (await import('../core/policy/schema')).defaultPolicy();
-  return (await import('../core/policy/load')).loadPolicyFile(path);
-};
-
-const defaultSnapshotReader: CliDeps['snapshotReader'] = async (path) => {
-  const snapshot = await import('../core/snapshot');
-  return new snapshot.SnapshotContextReader(await snapshot.loadSnapshotFile(path));
 };
 
 /** True when the deps evaluate, load policies and read snapshots the way a replay worker does. */

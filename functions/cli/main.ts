@@ -8,7 +8,8 @@
  * Exit codes: 0 ran; 1 failed (unreadable input, invalid policy or snapshot, refused, a failed
  * release step); 2 bad usage.
  */
-import { isMainThread, workerData } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DriftwardenError, PolicyError } from '../core/errors';
 import { defaultDeps } from './deps';
@@ -16,18 +17,22 @@ import type { CliDeps } from './deps';
 import { processIo, readLine } from './io';
 import type { CliIo } from './io';
 import { CliFailure, replay } from './replay';
-import { isReplayWorkerData, runReplayWorker } from './replay-worker';
 
 export const VERSION = '0.1.0';
 const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
+/** The replay worker bundle, built beside the CLI bundle (scripts/build.mjs). */
+export const WORKER_BUNDLE = 'replay-worker.js';
+
 /**
  * The deps of the command as installed: the defaults, and, when this file is the CLI bundle
- * (dist/cli/driftwarden.js), the bundle as the script of replay workers (see replay-worker.ts).
+ * (dist/cli/driftwarden.js) with the worker bundle beside it, that bundle as the script of
+ * replay workers (see worker-main.ts).
  */
 export function installedDeps(): CliDeps {
-  return { ...defaultDeps(), ...(__filename.endsWith('.js') ? { workerScript: __filename } : {}) };
+  const workerScript = join(__dirname, WORKER_BUNDLE);
+  return { ...defaultDeps(), ...(__filename.endsWith('.js') && existsSync(workerScript) ? { workerScript } : {}) };
 }
 
 export async function run(argv: string[], io: CliIo = processIo(), deps: CliDeps = installedDeps()): Promise<number> {
@@ -164,10 +169,7 @@ function reportError(err: unknown, io: CliIo): number {
   return 1;
 }
 
-if (!isMainThread && isReplayWorkerData(workerData)) {
-  // This bundle started as a replay worker thread (replay-pool.ts): replay the files it is sent.
-  runReplayWorker(workerData);
-} else if (require.main === module) {
+if (require.main === module) {
   run(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

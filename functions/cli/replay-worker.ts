@@ -18,7 +18,7 @@ import { evaluateInput, evaluateInputNow } from '../core/pipeline';
 import type { EvaluateDeps, Evaluation } from '../core/pipeline';
 import { arrayElementSpans, DEFAULT_MAX_DEPTH } from '../core/normalize/guards';
 import type { Policy } from '../core/policy/schema';
-import { defaultDeps } from './deps';
+import { defaultLoadPolicy, defaultSnapshotReader } from './local-loaders';
 import { inputsOfText, readFileText, readFileTextSync, readInputs } from './inputs';
 import type { InputFile } from './inputs';
 import { countEvaluation, emptyTally, renderer } from './render';
@@ -152,10 +152,9 @@ function failure(err: unknown): FailureData {
  */
 export function runReplayWorker(data: ReplayWorkerData, port: MessagePort | null = parentPort): void {
   if (!port) return;
-  const deps = defaultDeps();
   const ready = (async () => {
-    const policy = await deps.loadPolicy(data.policy);
-    const reader = data.account ? await deps.snapshotReader(data.account) : new UnknownContextReader();
+    const policy = await defaultLoadPolicy(data.policy);
+    const reader = data.account ? await defaultSnapshotReader(data.account) : new UnknownContextReader();
     return { policy, reader, now: data.now, render: renderer(data.format) };
   })();
   ready.catch((err: unknown) => port.postMessage({ index: -1, error: failure(err) } satisfies WorkerReply));

@@ -1,16 +1,17 @@
 /**
  * Replay on worker threads prints exactly what replay in one thread prints. Worker threads
- * run the CLI bundle, so this test bundles the current sources (as scripts/build.mjs does)
+ * run the worker bundle, so this test bundles the current sources (as scripts/build.mjs does)
  * and runs the bundle in child processes, the way bin/driftwarden.js loads it.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { generateArchive } from '../../bench/lib/generate';
 import { defaultDeps } from '../../functions/cli/deps';
 import type { InputFile } from '../../functions/cli/inputs';
+import { WORKER_BUNDLE } from '../../functions/cli/main';
 import { workerCount } from '../../functions/cli/replay';
 import { describeRecord, sshOpenRecord } from './helpers';
 
@@ -24,18 +25,12 @@ let archive: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'driftwarden-workers-'));
   bundle = join(work, 'cli', 'driftwarden.js');
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: ['functions/cli/main.ts'],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    minify: true,
-    logLevel: 'warning',
-  });
+  // The CLI bundle and the worker bundle beside it, with the settings of scripts/build.mjs.
+  const { CLI_SETTINGS } = require('../../scripts/esbuild-settings.cjs') as { CLI_SETTINGS: BuildOptions };
+  await Promise.all([
+    build({ ...CLI_SETTINGS, absWorkingDir: REPO, entryPoints: ['functions/cli/main.ts'], outfile: bundle, logLevel: 'warning' }),
+    build({ ...CLI_SETTINGS, absWorkingDir: REPO, entryPoints: ['functions/cli/worker-main.ts'], outfile: join(work, 'cli', WORKER_BUNDLE), logLevel: 'warning' }),
+  ]);
   // Nine log files of mixed activity, a JSON Lines file between them, and the samples.
   archive = join(work, 'archive');
   generateArchive({ root: join(archive, 'trail'), files: 9, records: 4500, writeFraction: 0.1, seed: 11 });
@@ -90,6 +85,12 @@ describe('replay on worker threads', () => {
     expect(pooled.status).toBe(1);
     expect(pooled.stdout).toBe(one.stdout);
     expect(pooled.stderr).toBe(one.stderr);
+  });
+
+  it('runs the workers from the worker bundle beside the CLI bundle, not from the CLI bundle itself', () => {
+    const script = `process.stdout.write(String(require(${JSON.stringify(bundle)}).installedDeps().workerScript));`;
+    const probe = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(probe.stdout).toBe(join(work, 'cli', WORKER_BUNDLE));
   });
 
   it('refuses workers with --execute: execution stays in one thread, in input order', () => {
