@@ -57,20 +57,38 @@ export function isServiceLinkedRole(actor: Actor): boolean {
 
 /**
  * Verdicts per policy and actor: a CloudTrail archive repeats a few actors a million times.
- * Keyed on the policy object (a new policy starts afresh) and bounded in size.
+ * Keyed on the policy object (a new policy starts afresh) and bounded in size. Within a policy,
+ * verdicts are filed under the actor's ARN and told apart by the other fields the verdict
+ * reads, compared one by one: no key string is built per event.
  */
-const verdicts = new WeakMap<Policy, Map<string, TrustVerdict>>();
+interface RememberedVerdict {
+  type: Actor['type'];
+  issuerArn: string | undefined;
+  invokedBy: string | undefined;
+  verdict: TrustVerdict;
+}
+const verdicts = new WeakMap<Policy, { byArn: Map<string, RememberedVerdict[]>; size: number }>();
 const MAX_REMEMBERED = 10_000;
 
 export function evaluateTrust(actor: Actor, policy: Policy): TrustVerdict {
   let known = verdicts.get(policy);
-  if (!known) verdicts.set(policy, (known = new Map()));
-  const key = `${actor.type}\u0000${actor.arn ?? ''}\u0000${actor.issuerArn ?? ''}\u0000${actor.invokedBy ?? ''}`;
-  const remembered = known.get(key);
-  if (remembered) return remembered;
+  if (!known) verdicts.set(policy, (known = { byArn: new Map(), size: 0 }));
+  const arn = actor.arn ?? '';
+  let filed = known.byArn.get(arn);
+  if (filed) {
+    for (const r of filed) {
+      if (r.type === actor.type && r.issuerArn === actor.issuerArn && r.invokedBy === actor.invokedBy) return r.verdict;
+    }
+  }
   const verdict = judgeTrust(actor, policy);
-  if (known.size >= MAX_REMEMBERED) known.clear();
-  known.set(key, verdict);
+  if (known.size >= MAX_REMEMBERED) {
+    known.byArn.clear();
+    known.size = 0;
+    filed = undefined;
+  }
+  if (!filed) known.byArn.set(arn, (filed = []));
+  filed.push({ type: actor.type, issuerArn: actor.issuerArn, invokedBy: actor.invokedBy, verdict });
+  known.size += 1;
   return verdict;
 }
 
