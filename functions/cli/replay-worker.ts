@@ -5,10 +5,10 @@
  * input order. A log file is parsed record by record (`replayElements`): each record is parsed,
  * evaluated, rendered and dropped before the next, so no whole parsed file sits in memory.
  *
- * The worker runs the CLI bundle itself (main.ts starts it when `workerData` carries
- * `REPLAY_WORKER_FLAG`), so no second bundle is built. It loads the policy and the account
- * snapshot from their paths with the same loaders as the main thread, and decides as of the
- * same `now`; it is only used for dry runs, so it never changes anything.
+ * The worker runs its own bundle (dist/cli/replay-worker.js, from worker-main.ts, which starts
+ * it when `workerData` carries `REPLAY_WORKER_FLAG`). It loads the policy and the account
+ * snapshot from their paths with the same loaders as the main thread (local-loaders.ts), and
+ * decides as of the same `now`; it is only used for dry runs, so it never changes anything.
  */
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
