@@ -40,7 +40,7 @@ export interface CliDeps {
   /** Clients for the account and region the environment names. */
   aws(options: { region?: string }): Promise<AwsRuntime>;
   /**
-   * The JavaScript file a replay worker thread runs (the CLI bundle itself), for a dry-run
+   * The JavaScript file a replay worker thread runs (dist/cli/replay-worker.js), for a dry-run
    * replay on several cores. `run` sets it when it runs from the bundle; unset (the default,
    * and always under ts-jest or tsx, where there is no bundle to start) replay runs in one thread. Workers load the policy and
    * the snapshot with the default loaders and evaluate with the default pipeline, so they are
