@@ -12,7 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
 import { splitBuild, type SplitBuild } from '../../bench/lib/coldstart';
-import { ensureBuilt, FUNCTIONS, functionMeta, ROOT, type FunctionName } from '../helpers/build';
+import expected from '../../events/expected.json';
+import { compareSelfTest, type ExpectedSample } from '../../functions/hook/compare';
+import type { SelfTestResult } from '../../functions/responder/self-test';
+import { ensureBuilt, FUNCTIONS, functionBundle, functionMeta, ROOT, type FunctionName } from '../helpers/build';
 
 /** Issue 8: the code each function loads before its first event, at most 250 KB gzipped (read as 250,000 bytes). */
 const BUDGET_BYTES = 250_000;
@@ -78,5 +81,33 @@ describe('the chunks loaded on first use', () => {
       { env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' }, encoding: 'utf8', timeout: 30_000 },
     );
     expect({ name, stderr: probe.status === 0 ? '' : probe.stderr, loaded: probe.stdout }).toEqual({ name, stderr: '', loaded: String(urls.length) });
+  });
+});
+
+describe('the built responder, as an ES module', () => {
+  it('answers the pre-traffic hook\'s self-test with every expected decision (its samples found beside it)', () => {
+    // The self-test reads its samples from the bundle's own folder (__dirname, which the ES
+    // module defines for itself): the hook's check of a new version depends on it.
+    const script = [
+      `const { handler } = await import(${JSON.stringify(pathToFileURL(functionBundle('responder')).href)});`,
+      "process.stdout.write(JSON.stringify(await handler({ driftwarden: 'self-test' })));",
+    ].join('\n');
+    const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        DRIFTWARDEN_TABLE: 'driftwarden-idempotency',
+        DRIFTWARDEN_STATE_TABLE: 'driftwarden-state',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect({ status: probe.status, stderr: probe.status === 0 ? '' : probe.stderr }).toEqual({ status: 0, stderr: '' });
+    const { selfTest } = JSON.parse(probe.stdout) as { selfTest: SelfTestResult[] };
+    expect(selfTest.length).toBe(Object.keys(expected).length);
+    expect(compareSelfTest(selfTest, expected as Record<string, ExpectedSample>)).toEqual([]);
   });
 });
