@@ -117,10 +117,15 @@ function parse(source: string, text: string, maxBytes?: number): InputItem | { v
 export async function readFileText(file: InputFile): Promise<string> {
   try {
     const buffer = await fs.readFile(file.path);
-    return file.format === 'json.gz' ? (await gunzipAsync(buffer, GUNZIP_OPTIONS)).toString('utf8') : buffer.toString('utf8');
+    return (file.format === 'json.gz' ? await gunzipAsync(buffer, GUNZIP_OPTIONS) : buffer).toString('utf8');
   } catch (cause) {
-    throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
+    throw unreadable(file, cause);
   }
+}
+
+/** The error for a file that cannot be read or gunzipped, naming it. */
+function unreadable(file: InputFile, cause: unknown): InputError {
+  return new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
 }
 
 /**
@@ -131,9 +136,9 @@ export async function readFileText(file: InputFile): Promise<string> {
 export function readFileTextSync(file: InputFile): string {
   try {
     const buffer = readFileSync(file.path);
-    return file.format === 'json.gz' ? gunzipSync(buffer, GUNZIP_OPTIONS).toString('utf8') : buffer.toString('utf8');
+    return (file.format === 'json.gz' ? gunzipSync(buffer, GUNZIP_OPTIONS) : buffer).toString('utf8');
   } catch (cause) {
-    throw new InputError(`cannot read ${file.path}: ${(cause as Error).message}`, { resource: file.path }, { cause });
+    throw unreadable(file, cause);
   }
 }
 

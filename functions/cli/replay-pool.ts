@@ -3,9 +3,9 @@
  * replays whole files on its own core and sends back what to print (UTF-8 bytes, transferred)
  * and the counts; the caller writes them in input order.
  *
- * Memory stays flat: a worker holds at most `perWorker` files (the one it is replaying and
- * the next, already being read), and the caller keeps at most a fixed window of files
- * dispatched but not yet written (see `replayInOrder` in replay.ts).
+ * Memory stays flat: a worker has at most `perWorker` files (the one it is replaying and the
+ * next, queued: it reads each only when its turn comes), and the caller keeps at most a fixed
+ * window of files dispatched but not yet written (see `replayInOrder` in replay.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { DriftwardenError, InputError } from '../core/errors';

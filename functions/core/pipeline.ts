@@ -61,8 +61,6 @@ export function evaluateInputNow(input: unknown, deps: EvaluateDeps): Evaluation
 function evaluateNormalizedNow(normalized: NormalizeResult, deps: EvaluateDeps): Evaluation | Promise<Evaluation> {
   if (normalized.rejected) return { rejection: normalized };
   const event = normalized.event;
-  // A read-only call needs no context: contextNeeds asks for nothing for one (most of a trail).
-  if (event.readOnly) return decide(event, emptyContext(deps.now), deps);
   const request = contextNeeds(event, deps.policy);
   // Most events (read-only calls: 98% of a typical trail) need no context at all: skip the
   // reader and its promises. The context is exactly what gathering an empty request yields.
